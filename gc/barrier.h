@@ -1,0 +1,43 @@
+// barrier.h — the write-barrier hook every managed-pointer store goes through.
+//
+// Owns: the global "barrier enabled" flag and the inline fast path. Every store
+// of a managed pointer into a managed object (Member<T> assignment, the map's
+// slot stores, an embedder's tagged-value store via write_barrier()) calls
+// write_barrier(old, new) before the store. While the collector is not
+// marking, the fast path is one relaxed load and a predictable branch.
+// Invariant (kept by the collector, gc/collector.cpp): the flag is set only
+// while a mark phase may overlap mutators; with the stop-the-world collector of
+// this foundation it is never set, yet every store already passes here, so the
+// concurrent collector only has to fill in the slow path.
+#pragma once
+
+#include <atomic>
+
+namespace tricolor {
+namespace gc {
+extern std::atomic<bool> g_barrier_enabled;
+// Shades old and new value (hybrid Yuasa + Dijkstra barrier) into the
+// current mutator's barrier buffer. Out of line: only runs while marking.
+void write_barrier_slow(const void* old_target, const void* new_target);
+// Shades a target read through a weak reference while marking, so that a
+// reference the mutator just obtained cannot be cleared under it.
+void weak_read_barrier_slow(const void* target);
+}  // namespace gc
+
+// The raw barrier entry point for embedders who keep managed pointers in their
+// own layouts (NaN-boxed values in an array, say): call it with the managed
+// object the slot pointed to before the store and the one it points to after
+// (either may be null), then do the store. Cost when not marking: one relaxed
+// load and a not-taken branch.
+inline void write_barrier(const void* old_target, const void* new_target) {
+  if (gc::g_barrier_enabled.load(std::memory_order_relaxed)) [[unlikely]]
+    gc::write_barrier_slow(old_target, new_target);
+}
+
+// Called by WeakMember::get() and WeakRef::get() with the target they read.
+inline void weak_read_barrier(const void* target) {
+  if (gc::g_barrier_enabled.load(std::memory_order_relaxed)) [[unlikely]]
+    gc::weak_read_barrier_slow(target);
+}
+
+}  // namespace tricolor

@@ -1,0 +1,133 @@
+// heap.h — the managed heap: arenas from mimalloc, spans, large objects.
+//
+// Owns: every byte of managed memory. Arenas (64 MiB) come from mimalloc and
+// are carved into 64 KiB spans of one size class; a large object (above
+// kMaxSmallBytes) gets a span of its own, also from mimalloc. Central lists
+// hold the spans no mutator cache owns (partial spans per class, free spans,
+// released spans); the page map finds the span of any address.
+// Invariants:
+//  - every span is in exactly one place: a cache, a central list, or (full)
+//    nowhere but its arena's descriptor array; state says which.
+//  - arena_bytes == in_use_span_bytes + free_span_bytes + released_span_bytes
+//    at every point where the heap lock is released (the stats test checks it).
+//  - memory handed out as "zero" really is zero: fresh and released memory is
+//    zero because the kernel zero-fills pages after MADV_DONTNEED; a span that
+//    held objects is marked needs_zero and its slots are cleared on reuse.
+// Locking: one mutex guards the lists and counters; the allocation fast path
+// (gc/allocator.h) never takes it.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <mutex>
+
+#include "page_map.h"
+#include "span.h"
+
+namespace tricolor::gc {
+
+inline constexpr size_t kArenaBytes = size_t{64} << 20;
+inline constexpr size_t kSpansPerArena = kArenaBytes / kSpanBytes;
+
+class Arena {
+ public:
+  uintptr_t base = 0;
+  Span* spans = nullptr;  // kSpansPerArena descriptors
+  size_t empty_spans = 0;  // spans in state kFree or kReleased
+  Arena* next = nullptr;
+};
+
+// A doubly linked list of spans through Span::next/prev.
+class SpanList {
+ public:
+  bool empty() const { return head_ == nullptr; }
+  Span* front() const { return head_; }
+  size_t size() const { return size_; }
+  void push(Span* span);
+  void remove(Span* span);
+  Span* pop();
+
+ private:
+  Span* head_ = nullptr;
+  size_t size_ = 0;
+};
+
+// Byte counts the collector's stats and the pacer read. Memory is accounted
+// in three disjoint groups that add up to what mimalloc gave us:
+// arena_bytes + large_bytes + metadata_bytes.
+struct HeapCounters {
+  size_t arena_bytes = 0;          // reserved from mimalloc for arenas
+  size_t in_use_span_bytes = 0;    // spans serving a size class (cached, partial, full)
+  size_t free_span_bytes = 0;      // empty spans, memory still committed
+  size_t released_span_bytes = 0;  // empty spans, memory given back to the OS
+  size_t large_bytes = 0;          // large-object spans
+  size_t metadata_bytes = 0;       // span descriptors and page-map leaves
+  size_t released_total_bytes = 0; // cumulative bytes returned to the OS / mimalloc
+  size_t arenas = 0;
+  size_t large_objects = 0;
+};
+
+struct SweepTotals {
+  size_t live_bytes = 0;
+  size_t freed_bytes = 0;
+  size_t live_objects = 0;
+  size_t freed_objects = 0;
+};
+
+class Heap {
+ public:
+  Heap() = default;
+  Heap(const Heap&) = delete;
+  Heap& operator=(const Heap&) = delete;
+  ~Heap();
+
+  // A span of class `cls` with at least one free slot, now owned by the
+  // caller's cache. Adds its free bytes to allocated_bytes (refunded by
+  // release_span for what stays unused).
+  Span* acquire_span(uint8_t cls);
+  // The cache gives a span back (it is exhausted, or the cache is flushed).
+  void release_span(Span* span);
+
+  // A zeroed large object of `object_bytes` (header included) in its own span.
+  uintptr_t allocate_large(size_t slot_bytes);
+
+  Span* span_of(const void* address) const { return page_map_.lookup(address); }
+
+  // World stopped, every cache flushed: sweeps every span, frees dead large
+  // objects and rebuilds the central lists.
+  SweepTotals sweep_all(bool poison);
+  // Gives empty spans back to the OS (and whole empty arenas back to
+  // mimalloc) until at most `retain_bytes` of empty committed spans remain.
+  void release_free_memory(size_t retain_bytes);
+
+  HeapCounters counters() const;
+  // Bytes in allocated slots and large objects since the last sweep, plus the
+  // live bytes that sweep found: the pacer's "heap live".
+  size_t heap_live_bytes() const { return heap_live_bytes_.load(std::memory_order_relaxed); }
+  size_t allocated_total_bytes() const { return allocated_total_bytes_.load(std::memory_order_relaxed); }
+  size_t freed_total_bytes() const { return freed_total_bytes_.load(std::memory_order_relaxed); }
+
+ private:
+  Span* take_empty_span_locked();
+  void add_arena_locked();
+  void free_arena_locked(Arena* arena);
+  void set_state_locked(Span* span, SpanState state);
+  void count_allocated(size_t bytes);
+  void uncount_allocated(size_t bytes);
+  void sweep_large_locked(bool poison, SweepTotals& totals);
+
+  mutable std::mutex mutex_;
+  PageMap page_map_;
+  Arena* arenas_ = nullptr;
+  SpanList partial_[kNumSizeClasses];
+  SpanList free_spans_;
+  SpanList released_spans_;
+  SpanList large_spans_;
+  HeapCounters counters_;
+  std::atomic<size_t> heap_live_bytes_{0};
+  std::atomic<size_t> allocated_total_bytes_{0};
+  std::atomic<size_t> freed_total_bytes_{0};
+};
+
+}  // namespace tricolor::gc

@@ -1,0 +1,110 @@
+// mutator.cpp — registration, allocation slow paths, roots and safepoints of
+// a mutator thread (see mutator.h for the invariants).
+#include "mutator.h"
+
+#include <sstream>
+
+#include "collector.h"
+#include "make.h"
+#include "visitor.h"
+#include "world.h"
+
+namespace tricolor {
+namespace {
+thread_local Mutator* tl_current_mutator = nullptr;
+}  // namespace
+
+Mutator* Mutator::current() { return tl_current_mutator; }
+
+Mutator::Mutator(gc::Collector& collector)
+    : collector_(collector), heap_(collector.heap()), owner_(std::this_thread::get_id()) {
+  if (tl_current_mutator != nullptr)
+    throw UsageError("tricolor: this thread already has a MutatorScope; create one per thread, once");
+  collector_.world().add(this);
+  tl_current_mutator = this;
+}
+
+Mutator::~Mutator() {
+  // Blocked first: a collector that is stopping the world must not wait for
+  // us while we wait for the registry lock.
+  collector_.world().enter_blocking(*this);
+  flush_allocation_cache();
+  collector_.world().remove(this);
+  tl_current_mutator = nullptr;
+}
+
+void Mutator::check_thread(const char* operation) const {
+  if (std::this_thread::get_id() == owner_) [[likely]] return;
+  std::ostringstream message;
+  message << "tricolor: " << operation << " on a Mutator from a thread that does not own it (owner "
+          << owner_ << ", caller " << std::this_thread::get_id()
+          << "); every thread that touches the heap needs its own MutatorScope";
+  throw UsageError(message.str());
+}
+
+void Mutator::safepoint_slow() { collector_.world().park(*this); }
+
+void Mutator::enter_blocking() {
+  if constexpr (kChecked) check_thread("BlockingRegion");
+  collector_.world().enter_blocking(*this);
+}
+
+void Mutator::leave_blocking() { collector_.world().leave_blocking(*this); }
+
+uintptr_t Mutator::refill_and_take(uint8_t cls) {
+  if (cache_[cls] != nullptr) {
+    heap_.release_span(cache_[cls]);
+    cache_[cls] = nullptr;
+  }
+  collector_.collect_if_due(*this);
+  safepoint();
+  gc::Span* span = heap_.acquire_span(cls);
+  cache_[cls] = span;
+  return span->take_free_slot();
+}
+
+void* Mutator::allocate_large(size_t slot_bytes, const TypeInfo* type) {
+  collector_.collect_if_due(*this);
+  safepoint();
+  const uintptr_t slot = heap_.allocate_large(slot_bytes);
+  gc::Span* span = heap_.span_of(reinterpret_cast<void*>(slot));
+  reinterpret_cast<gc::ObjectHeader*>(slot)->type = type;
+  if (allocate_black_.load(std::memory_order_relaxed)) mark_new_object(span, slot);
+  return gc::object_of_slot(slot);
+}
+
+void Mutator::mark_new_object(gc::Span* span, uintptr_t slot) {
+  span->try_mark(span->slot_index(gc::object_of_slot(slot)));
+}
+
+void Mutator::flush_allocation_cache() {
+  for (gc::Span*& span : cache_) {
+    if (span == nullptr) continue;
+    heap_.release_span(span);
+    span = nullptr;
+  }
+}
+
+void Mutator::push_constructing(const void* object) {
+  if (constructing_depth_ == kMaxConstructionDepth)
+    throw UsageError("tricolor: constructors nested more than 64 deep (make<T> inside a constructor)");
+  constructing_[constructing_depth_++] = object;
+}
+
+void Mutator::pop_constructing() { --constructing_depth_; }
+
+void Mutator::scan_roots(Visitor& visitor) {
+  if (root_scanner_) root_scanner_(visitor);
+  for (LocalRootNode* node = local_roots_; node != nullptr; node = node->previous)
+    visitor.visit_object(node->object);
+  for (size_t i = 0; i < constructing_depth_; ++i) visitor.visit_object(constructing_[i]);
+}
+
+size_t usable_size(const void* object) {
+  gc::Span* span = Mutator::current() != nullptr ? Mutator::current()->collector().heap().span_of(object)
+                                                 : nullptr;
+  if (span == nullptr) throw UsageError("tricolor: usable_size() needs a managed object and a MutatorScope");
+  return (span->is_large() ? span->bytes : span->slot_bytes) - gc::kHeaderBytes;
+}
+
+}  // namespace tricolor

@@ -1,0 +1,145 @@
+// mutator.h — a thread that may touch the managed heap.
+//
+// Owns: the per-thread state the collector needs: the allocation cache (one
+// span per size class, no atomics on the fast path), the safepoint poll word,
+// the stop-protocol status, the root scanner, and the chain of Local handles.
+// Invariants:
+//  - a Mutator is used only by the thread that created it (checked builds
+//    throw UsageError otherwise); another thread never reads its cache.
+//  - the collector acts on a mutator only while that mutator is stopped: parked
+//    in safepoint_slow() or inside a BlockingRegion (gc/world.h).
+//  - between two safepoint polls the mutator does no unbounded heap work, so
+//    time-to-safepoint is bounded by the embedder's polling interval.
+// Embedders get a Mutator through tricolor::MutatorScope (runtime/).
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <thread>
+
+#include "errors.h"
+#include "heap.h"
+#include "size_classes.h"
+#include "span.h"
+#include "type_info.h"
+
+namespace tricolor {
+
+class Visitor;
+namespace gc {
+class Collector;
+class World;
+}  // namespace gc
+
+// A node in the mutator's chain of Local handles (see local.h).
+struct LocalRootNode {
+  const void* object;
+  LocalRootNode* previous;
+};
+
+enum class MutatorStatus : uint32_t {
+  kRunning,   // may touch the heap at any moment
+  kBlocked,   // inside a BlockingRegion: will not touch the heap
+  kParked,    // stopped at a safepoint until the world restarts
+};
+
+class Mutator {
+ public:
+  explicit Mutator(gc::Collector& collector);
+  Mutator(const Mutator&) = delete;
+  Mutator& operator=(const Mutator&) = delete;
+  ~Mutator();
+
+  // The safepoint poll: one relaxed load and a not-taken branch. Interpreters
+  // call it at loop back-edges and calls; allocation slow paths call it too.
+  void safepoint() {
+    if (poll_.load(std::memory_order_relaxed) != 0) [[unlikely]] safepoint_slow();
+  }
+
+  // Zeroed storage for an object of `payload_bytes` whose header says `type`.
+  // Fast path: a table lookup, a bitmap scan, two stores; no lock, no atomic
+  // read-modify-write. May collect (from the refill slow path).
+  void* allocate(size_t payload_bytes, const TypeInfo* type) {
+    if constexpr (kChecked) check_thread("allocate");
+    const size_t slot_bytes = payload_bytes + gc::kHeaderBytes;
+    if (slot_bytes > gc::kMaxSmallBytes) [[unlikely]] return allocate_large(slot_bytes, type);
+    const uint8_t cls = gc::size_class_index(slot_bytes);
+    gc::Span* span = cache_[cls];
+    uintptr_t slot = span != nullptr ? span->take_free_slot() : 0;
+    if (slot == 0) [[unlikely]] {
+      slot = refill_and_take(cls);
+      span = cache_[cls];
+    }
+    if (span->needs_zero) std::memset(reinterpret_cast<void*>(slot), 0, span->slot_bytes);
+    if (type->destroy != nullptr) span->has_destructors = true;
+    reinterpret_cast<gc::ObjectHeader*>(slot)->type = type;
+    if (allocate_black_.load(std::memory_order_relaxed)) [[unlikely]] mark_new_object(span, slot);
+    return gc::object_of_slot(slot);
+  }
+
+  // The embedder's roots: called with the collector's visitor while this
+  // mutator is stopped. Visit every managed pointer the thread holds outside
+  // the heap (an interpreter's value stack and registers).
+  void set_root_scanner(std::function<void(Visitor&)> scanner) { root_scanner_ = std::move(scanner); }
+
+  // While blocked, the collector does not wait for this thread; it must not
+  // touch the heap (use BlockingRegion rather than calling these directly).
+  void enter_blocking();
+  void leave_blocking();
+
+  // The mutator of the calling thread, or null.
+  static Mutator* current();
+
+  gc::Collector& collector() const { return collector_; }
+  bool is_blocked() const { return status_.load(std::memory_order_relaxed) == MutatorStatus::kBlocked; }
+
+  // Throws UsageError unless called on the owning thread.
+  void check_thread(const char* operation) const;
+
+  // ---- used by the collector (gc/) only ----
+  void scan_roots(Visitor& visitor);
+  void flush_allocation_cache();
+  LocalRootNode*& local_roots() { return local_roots_; }
+  void push_constructing(const void* object);
+  void pop_constructing();
+
+ private:
+  friend class gc::World;
+  void safepoint_slow();
+  uintptr_t refill_and_take(uint8_t cls);
+  void* allocate_large(size_t slot_bytes, const TypeInfo* type);
+  void mark_new_object(gc::Span* span, uintptr_t slot);
+
+  gc::Collector& collector_;
+  gc::Heap& heap_;
+  std::atomic<uint32_t> poll_{0};
+  std::atomic<MutatorStatus> status_{MutatorStatus::kRunning};
+  std::atomic<bool> allocate_black_{false};
+  gc::Span* cache_[gc::kNumSizeClasses] = {};
+  LocalRootNode* local_roots_ = nullptr;
+  static constexpr size_t kMaxConstructionDepth = 64;
+  const void* constructing_[kMaxConstructionDepth] = {};
+  size_t constructing_depth_ = 0;
+  std::function<void(Visitor&)> root_scanner_;
+  std::thread::id owner_;
+  Mutator* previous_ = nullptr;  // World's registry links
+  Mutator* next_ = nullptr;
+};
+
+// Marks code that will not touch the managed heap (a blocking read, a long
+// computation on unmanaged data): the collector does not wait for this thread.
+class BlockingRegion {
+ public:
+  explicit BlockingRegion(Mutator& mutator) : mutator_(mutator) { mutator_.enter_blocking(); }
+  BlockingRegion(const BlockingRegion&) = delete;
+  BlockingRegion& operator=(const BlockingRegion&) = delete;
+  ~BlockingRegion() { mutator_.leave_blocking(); }
+
+ private:
+  Mutator& mutator_;
+};
+
+}  // namespace tricolor

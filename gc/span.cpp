@@ -1,0 +1,59 @@
+// span.cpp — span initialisation and sweeping (see span.h for invariants).
+#include "span.h"
+
+#include "errors.h"
+
+namespace tricolor::gc {
+
+inline constexpr unsigned char kPoisonByte = 0xdb;
+
+size_t Span::allocated_slots() const {
+  size_t count = 0;
+  for (size_t w = 0; w < bitmap_words(); ++w) count += std::popcount(alloc_bits[w]);
+  return count;
+}
+
+void Span::init_small(uint8_t cls) {
+  const SizeClass& size_class_info = kSizeClasses[cls];
+  size_class = cls;
+  slot_bytes = size_class_info.slot_bytes;
+  slot_count = size_class_info.slots_per_span;
+  divide_magic = size_class_info.divide_magic;
+  has_destructors = false;
+  for (size_t w = 0; w < kBitmapWords; ++w) {
+    alloc_bits[w] = 0;
+    mark_bits[w].store(0, std::memory_order_relaxed);
+  }
+  rewind_cursor();
+}
+
+Span::SweepResult Span::sweep(bool poison) {
+  SweepResult result{0, 0};
+  for (size_t w = 0; w < bitmap_words(); ++w) {
+    const uint64_t marked = mark_bits[w].load(std::memory_order_relaxed);
+    const uint64_t allocated = alloc_bits[w];
+    if (marked & ~allocated) [[unlikely]]
+      fatal("sweep: a slot is marked but not allocated (a pointer into free memory was traced)");
+    uint64_t dead = allocated & ~marked;
+    result.freed_slots += std::popcount(dead);
+    result.live_slots += std::popcount(marked);
+    while (dead != 0) {
+      const size_t index = w * 64 + std::countr_zero(dead);
+      dead &= dead - 1;
+      void* object = object_of_slot(slot_address(index));
+      if (has_destructors) {
+        const TypeInfo* type = header_of(object)->type;
+        if (type->destroy != nullptr) type->destroy(object);
+      }
+      if (poison) std::memset(reinterpret_cast<void*>(slot_address(index)), kPoisonByte, slot_bytes);
+    }
+    alloc_bits[w] = marked;
+    mark_bits[w].store(0, std::memory_order_relaxed);
+  }
+  if (result.freed_slots != 0) needs_zero = true;
+  if (result.live_slots == 0) has_destructors = false;
+  rewind_cursor();
+  return result;
+}
+
+}  // namespace tricolor::gc

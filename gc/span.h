@@ -1,0 +1,138 @@
+// span.h — a span: 64 KiB of slots of one size class, or one large object.
+//
+// Owns: the span descriptor with its side bitmaps (allocation bits and mark
+// bits; marking never writes into object memory) and the per-span operations:
+// find the object that holds an address, set a mark bit, hand out a free slot,
+// and sweep (rebuild the free slots from the mark bits).
+// Invariants:
+//  - marked ⊆ allocated: only allocated slots are ever marked (the marker is
+//    given object starts only); sweeping therefore sets alloc := mark.
+//  - a span is either owned by exactly one mutator's allocation cache (only
+//    that thread allocates from it, with no atomics) or by the heap's central
+//    lists (guarded by the heap lock); it is swept only when not owned by a
+//    cache.
+//  - needs_zero is false only while every free slot is known to hold zeros
+//    (fresh or decommitted memory); otherwise a slot is cleared when handed out.
+#pragma once
+
+#include <atomic>
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#include "size_classes.h"
+#include "type_info.h"
+
+namespace tricolor::gc {
+
+class Arena;
+
+// Every object is preceded by one header word: its TypeInfo.
+inline constexpr size_t kHeaderBytes = sizeof(void*);
+inline constexpr uint8_t kLargeClass = 0xff;
+inline constexpr size_t kBitmapWords = kMaxSlotsPerSpan / 64;
+
+struct ObjectHeader {
+  const TypeInfo* type;
+};
+
+inline ObjectHeader* header_of(const void* object) {
+  return reinterpret_cast<ObjectHeader*>(reinterpret_cast<uintptr_t>(object) - kHeaderBytes);
+}
+inline void* object_of_slot(uintptr_t slot) { return reinterpret_cast<void*>(slot + kHeaderBytes); }
+
+enum class SpanState : uint8_t {
+  kFree,      // no objects, memory committed (may be dirty)
+  kReleased,  // no objects, memory returned to the OS (reads back as zero)
+  kCached,    // owned by one mutator's allocation cache
+  kPartial,   // in the heap's partial list for its class
+  kFull,      // every slot allocated; found again only by sweeping
+  kLarge,     // one large object
+};
+
+struct Span {
+  uintptr_t base = 0;        // address of slot 0
+  size_t bytes = 0;          // kSpanBytes, or the large object's rounded size
+  uint64_t divide_magic = 0;
+  uint32_t slot_bytes = 0;
+  uint32_t slot_count = 0;
+  uint8_t size_class = 0;
+  SpanState state = SpanState::kFree;
+  bool needs_zero = false;
+  bool has_destructors = false;  // some slot's type has a destructor
+  Arena* arena = nullptr;        // null for large spans
+  Span* next = nullptr;          // intrusive list links (central lists)
+  Span* prev = nullptr;
+
+  // Allocation cursor, used only by the owning cache: free_cache holds the
+  // not-yet-handed-out free bits of word cursor_word - 1.
+  uint32_t cursor_word = 0;
+  uint64_t free_cache = 0;
+
+  uint64_t alloc_bits[kBitmapWords] = {};
+  std::atomic<uint64_t> mark_bits[kBitmapWords] = {};
+
+  size_t bitmap_words() const { return (slot_count + 63) / 64; }
+  uint64_t valid_mask(size_t word) const {
+    const size_t rest = slot_count - word * 64;
+    return rest >= 64 ? ~uint64_t{0} : (uint64_t{1} << rest) - 1;
+  }
+  bool is_large() const { return size_class == kLargeClass; }
+
+  // Slot index of the object starting `object`'s slot (object = slot + header).
+  size_t slot_index(const void* object) const {
+    const uint64_t offset = reinterpret_cast<uintptr_t>(object) - kHeaderBytes - base;
+    return is_large() ? 0 : static_cast<size_t>((offset * divide_magic) >> 32);
+  }
+  uintptr_t slot_address(size_t index) const { return base + index * slot_bytes; }
+
+  // Marks the slot; true if it was white (the caller then greys it).
+  bool try_mark(size_t index) {
+    const uint64_t bit = uint64_t{1} << (index & 63);
+    std::atomic<uint64_t>& word = mark_bits[index >> 6];
+    if (word.load(std::memory_order_relaxed) & bit) return false;
+    return (word.fetch_or(bit, std::memory_order_relaxed) & bit) == 0;
+  }
+  bool is_marked(size_t index) const {
+    return (mark_bits[index >> 6].load(std::memory_order_relaxed) >> (index & 63)) & 1;
+  }
+  bool is_allocated(size_t index) const { return (alloc_bits[index >> 6] >> (index & 63)) & 1; }
+
+  // Fast path of the owning cache: the next free slot's address, or 0 when
+  // the span is exhausted. No atomics, no lock. Cost: a ctz, two stores; a
+  // bitmap word load every 64 slots.
+  uintptr_t take_free_slot() {
+    while (free_cache == 0) [[unlikely]] {
+      if (cursor_word >= bitmap_words()) return 0;
+      free_cache = ~alloc_bits[cursor_word] & valid_mask(cursor_word);
+      ++cursor_word;
+    }
+    const unsigned bit = static_cast<unsigned>(std::countr_zero(free_cache));
+    free_cache &= free_cache - 1;
+    const size_t word = cursor_word - 1;
+    alloc_bits[word] |= uint64_t{1} << bit;
+    return slot_address(word * 64 + bit);
+  }
+
+  size_t allocated_slots() const;
+  size_t free_slots() const { return slot_count - allocated_slots(); }
+
+  // Prepares a free span to serve size class `cls`.
+  void init_small(uint8_t cls);
+  // Resets the cursor so the next take_free_slot() rescans the bitmap.
+  void rewind_cursor() {
+    cursor_word = 0;
+    free_cache = 0;
+  }
+
+  struct SweepResult {
+    size_t live_slots;
+    size_t freed_slots;
+  };
+  // Runs destructors of dead objects (slot allocated, not marked), poisons
+  // them in checked builds, then alloc := mark, mark := 0. Small spans only.
+  SweepResult sweep(bool poison);
+};
+
+}  // namespace tricolor::gc

@@ -1,0 +1,52 @@
+// stats.h — what the collector reports: per-cycle records and running totals.
+//
+// Owns: CycleReport (one per collection; gctrace prints it) and GcStats (the
+// stats API's snapshot). All durations are nanoseconds, all sizes bytes.
+// Invariant: memory.arena_bytes == memory.in_use_span_bytes +
+// memory.free_span_bytes + memory.released_span_bytes in every snapshot.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "heap.h"
+#include "histogram.h"
+
+namespace tricolor::gc {
+
+enum class CycleReason : uint8_t { kHeapGoal, kExplicit };
+
+struct CycleReport {
+  uint64_t cycle = 0;               // 1-based
+  CycleReason reason = CycleReason::kHeapGoal;
+  uint64_t start_ns = 0;            // since the collector was created
+  uint64_t ttsp_ns = 0;             // stop requested → every mutator stopped
+  uint64_t mark_ns = 0;             // roots + transitive marking + weak clearing
+  uint64_t sweep_ns = 0;            // sweeping and releasing memory
+  uint64_t pause_ns = 0;            // stop requested → world restarted
+  size_t heap_before_bytes = 0;     // heap live when the cycle started
+  size_t live_bytes = 0;            // marked
+  size_t freed_bytes = 0;
+  size_t live_objects = 0;
+  size_t freed_objects = 0;
+  size_t goal_bytes = 0;            // next cycle's heap goal (SIZE_MAX: none)
+  size_t released_bytes = 0;        // returned to the OS / mimalloc by this cycle
+  size_t mutators = 0;
+};
+
+struct GcStats {
+  uint64_t collections = 0;
+  uint64_t explicit_collections = 0;
+  Histogram pause_ns;               // one entry per stop-the-world pause
+  Histogram ttsp_ns;                // time-to-safepoint of each stop
+  uint64_t total_pause_ns = 0;
+  size_t heap_live_bytes = 0;       // now: live after last cycle + allocated since
+  size_t heap_goal_bytes = 0;       // SIZE_MAX: no goal (GOGC=off, no limit)
+  size_t live_bytes = 0;            // marked by the last cycle
+  size_t allocated_total_bytes = 0; // cumulative
+  size_t freed_total_bytes = 0;     // cumulative
+  size_t mutators = 0;
+  HeapCounters memory;
+};
+
+}  // namespace tricolor::gc

@@ -1,0 +1,79 @@
+// world.cpp — the stop protocol (see world.h for the invariants).
+#include "world.h"
+
+#include <thread>
+
+#include "mutator.h"
+
+namespace tricolor::gc {
+
+Mutator* World::next_of(Mutator* mutator) { return mutator->next_; }
+
+void World::add(Mutator* mutator) {
+  std::lock_guard lock(registry_mutex_);
+  mutator->next_ = head_;
+  mutator->previous_ = nullptr;
+  if (head_ != nullptr) head_->previous_ = mutator;
+  head_ = mutator;
+  count_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void World::remove(Mutator* mutator) {
+  // The caller is blocked, so a collector does not wait for it while it waits
+  // here for the registry lock.
+  std::lock_guard lock(registry_mutex_);
+  if (mutator->previous_ != nullptr) mutator->previous_->next_ = mutator->next_;
+  else head_ = mutator->next_;
+  if (mutator->next_ != nullptr) mutator->next_->previous_ = mutator->previous_;
+  count_.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void World::stop(Mutator* self) {
+  registry_mutex_.lock();
+  stop_requested_.store(1, std::memory_order_seq_cst);
+  for (Mutator* m = head_; m != nullptr; m = m->next_)
+    if (m != self) m->poll_.store(1, std::memory_order_relaxed);
+  for (Mutator* m = head_; m != nullptr; m = m->next_)
+    if (m != self) wait_until_stopped(*m);
+}
+
+void World::wait_until_stopped(Mutator& mutator) {
+  // Spin briefly (a polling mutator answers within microseconds), then sleep
+  // on the status word; park() and enter_blocking() notify it.
+  for (int spin = 0; spin < 2000; ++spin) {
+    if (mutator.status_.load(std::memory_order_seq_cst) != MutatorStatus::kRunning) return;
+    if (spin > 100) std::this_thread::yield();
+  }
+  while (mutator.status_.load(std::memory_order_seq_cst) == MutatorStatus::kRunning)
+    mutator.status_.wait(MutatorStatus::kRunning, std::memory_order_seq_cst);
+}
+
+void World::start() {
+  for (Mutator* m = head_; m != nullptr; m = m->next_) m->poll_.store(0, std::memory_order_relaxed);
+  stop_requested_.store(0, std::memory_order_seq_cst);
+  stop_requested_.notify_all();
+  registry_mutex_.unlock();
+}
+
+void World::park(Mutator& mutator) {
+  for (;;) {
+    mutator.status_.store(MutatorStatus::kParked, std::memory_order_seq_cst);
+    mutator.status_.notify_all();
+    while (stop_requested_.load(std::memory_order_seq_cst) != 0)
+      stop_requested_.wait(1, std::memory_order_seq_cst);
+    mutator.status_.store(MutatorStatus::kRunning, std::memory_order_seq_cst);
+    if (stop_requested_.load(std::memory_order_seq_cst) == 0) return;
+  }
+}
+
+void World::enter_blocking(Mutator& mutator) {
+  mutator.status_.store(MutatorStatus::kBlocked, std::memory_order_seq_cst);
+  mutator.status_.notify_all();
+}
+
+void World::leave_blocking(Mutator& mutator) {
+  mutator.status_.store(MutatorStatus::kRunning, std::memory_order_seq_cst);
+  if (stop_requested_.load(std::memory_order_seq_cst) != 0) park(mutator);
+}
+
+}  // namespace tricolor::gc
