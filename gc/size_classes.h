@@ -4,10 +4,11 @@
 // them) and the O(1) size → class lookup used by the allocation fast path.
 // The classes follow Go's spacing (fine steps for small sizes, ~12.5 % steps
 // above) adapted to a single 64 KiB span for every class.
-// Invariants (checked by tests/gc/size_classes_test.cpp): every slot size is a
+// Invariants (checked by tests/gc/heap_test.cpp): every slot size is a
 // multiple of 8, so payloads after the 8-byte header stay 8-aligned; every
 // class wastes at most 12.5 % of its span; sizes above kMaxSmallBytes get a
-// large-object span of their own.
+// large-object span of their own; above 1024 bytes every class is a multiple
+// of 128, the step of the second lookup table.
 #pragma once
 
 #include <array>
@@ -26,7 +27,7 @@ inline constexpr uint32_t kSlotBytes[] = {
     16,   24,   32,   40,   48,   64,   80,    96,    112,   128,  //
     144,  160,  192,  224,  256,  288,  320,   384,   448,   512,  //
     576,  640,  768,  896,  1024, 1152, 1280,  1536,  1792,  2048,  //
-    2560, 3072, 4096, 5456, 6544, 8192, 10912, 13104, 16384, 21840, 32768};
+    2560, 3072, 4096, 5376, 6528, 8192, 10880, 13056, 16384, 21760, 32768};
 inline constexpr size_t kNumSizeClasses = sizeof(kSlotBytes) / sizeof(kSlotBytes[0]);
 
 struct SizeClass {

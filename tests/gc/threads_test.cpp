@@ -1,0 +1,163 @@
+// threads_test.cpp — several mutators allocating and linking while
+// collections happen; BlockingRegion; the stop protocol's time-to-safepoint
+// and pause records; API misuse across threads.
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+#include <vector>
+
+#include "test_types.h"
+
+using namespace tricolor;
+using test::Node;
+
+namespace {
+// Builds a list of `length` nodes with payloads base..base+length-1.
+int64_t list_sum(const Node* n) {
+  int64_t sum = 0;
+  for (; n != nullptr; n = n->left) sum += n->payload;
+  return sum;
+}
+}  // namespace
+
+TEST_CASE("mutator threads allocate and link objects while collections happen") {
+  Options options = test::quiet_options();
+  options.min_heap_bytes = 1 << 20;  // collect often
+  Runtime rt{options};
+  constexpr int kThreads = 4;
+  constexpr int kRounds = 300;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      MutatorScope m(rt);
+      Persistent<Node> head;
+      for (int round = 0; round < kRounds; ++round) {
+        head.reset();
+        for (int i = 0; i < 500; ++i) {
+          Node* n = make<Node>(m, t * 1000000 + i);
+          n->left = head.get();
+          n->right = make<Node>(m, -1);  // a second, short-lived edge
+          head = n;
+          m.safepoint();
+        }
+        const int64_t expected = 500 * int64_t{t * 1000000} + 499 * 500 / 2;
+        if (list_sum(head.get()) != expected) failures.fetch_add(1);
+        if (round % 50 == 0) rt.collect();
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  CHECK(failures == 0);
+  const Stats s = rt.stats();
+  CHECK(s.collections > 10);
+  CHECK(s.pause_ns.count() == s.collections);
+  CHECK(s.ttsp_ns.count() == s.collections);
+  CHECK(s.pause_ns.max() >= s.ttsp_ns.max());
+  CHECK(s.mutators == 0);
+}
+
+TEST_CASE("a thread inside a BlockingRegion does not hold a collection back") {
+  Runtime rt{test::quiet_options()};
+  std::atomic<bool> blocked{false};
+  std::atomic<bool> release{false};
+  std::thread sleeper([&] {
+    MutatorScope m(rt);
+    Persistent<Node> kept{make<Node>(m, 42)};
+    {
+      BlockingRegion region(m);
+      blocked = true;
+      while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    CHECK(kept->payload == 42);  // its roots were scanned while it was blocked
+    m.safepoint();
+  });
+  while (!blocked) std::this_thread::yield();
+  {
+    MutatorScope m(rt);
+    for (int i = 0; i < 3; ++i) rt.collect();  // would hang if it waited for the sleeper
+  }
+  CHECK(rt.stats().collections == 3);
+  release = true;
+  sleeper.join();
+}
+
+TEST_CASE("a mutator that polls late is waited for, and the wait is time-to-safepoint") {
+  Runtime rt{test::quiet_options()};
+  std::atomic<bool> started{false};
+  std::atomic<bool> stop{false};
+  std::thread spinner([&] {
+    MutatorScope m(rt);
+    started = true;
+    while (!stop) {
+      const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(20);
+      while (std::chrono::steady_clock::now() < until) {
+      }  // 20 ms without a poll
+      m.safepoint();
+    }
+  });
+  while (!started) std::this_thread::yield();
+  rt.collect();
+  stop = true;
+  spinner.join();
+  const Stats s = rt.stats();
+  REQUIRE(s.collections == 1);
+  // The spinner polls every 20 ms, so the stop waited up to that long; the
+  // pause includes the wait. (A lower bound can't be asserted: the collection
+  // may start right before a poll.)
+  CHECK(s.ttsp_ns.max() <= s.pause_ns.max());
+  CHECK(s.pause_ns.max() < 5'000'000'000ull);
+}
+
+TEST_CASE("API misuse is a named error") {
+  Runtime rt{test::quiet_options()};
+  SUBCASE("a second Runtime") { CHECK_THROWS_AS(Runtime{test::quiet_options()}, UsageError); }
+  SUBCASE("a second MutatorScope on one thread") {
+    MutatorScope m(rt);
+    CHECK_THROWS_AS(MutatorScope{rt}, UsageError);
+  }
+  SUBCASE("allocating through another thread's mutator") {
+    MutatorScope m(rt);
+    std::string message;
+    std::thread other([&] {
+      try {
+        make<Node>(m, 1);
+      } catch (const UsageError& e) {
+        message = e.what();
+      }
+    });
+    other.join();
+    if (kChecked) {
+      CHECK(message.find("does not own it") != std::string::npos);
+      CHECK(message.find("MutatorScope") != std::string::npos);
+    }
+  }
+  SUBCASE("bad programmatic settings") {
+    CHECK_THROWS_AS(rt.set_gc_percent(-2), UsageError);
+    CHECK_THROWS_AS(rt.set_memory_limit(-1), UsageError);
+    CHECK(rt.set_gc_percent(50) == 100);
+    CHECK(rt.set_gc_percent(kGcPercentOff) == 50);
+    CHECK(rt.set_memory_limit(64 << 20) == kMemoryLimitOff);
+    CHECK(rt.set_memory_limit(kMemoryLimitOff) == 64 << 20);
+  }
+}
+
+TEST_CASE("the pacer triggers collections at the heap goal; GOGC=off never triggers") {
+  Options options = test::quiet_options();
+  options.min_heap_bytes = 1 << 20;
+  Runtime rt{options};
+  MutatorScope m(rt);
+  for (int i = 0; i < 500000; ++i) make<Node>(m, i);  // 16 MB of garbage
+  const uint64_t with_gc = rt.stats().collections;
+  CHECK(with_gc >= 8);
+  CHECK(rt.stats().explicit_collections == 0);
+  rt.set_gc_percent(kGcPercentOff);
+  for (int i = 0; i < 500000; ++i) make<Node>(m, i);
+  CHECK(rt.stats().collections == with_gc);
+  CHECK(rt.stats().heap_goal_bytes == SIZE_MAX);
+  rt.set_gc_percent(100);
+  rt.set_memory_limit(8 << 20);  // GOGC=100 with a limit: goal capped near 8 MB
+  CHECK(rt.stats().heap_goal_bytes <= 8u << 20);
+}
