@@ -6,6 +6,7 @@
 
 #include <cinttypes>
 #include <cstdio>
+#include <mutex>
 
 namespace tricolor {
 namespace {
@@ -13,15 +14,16 @@ namespace {
 double ms(uint64_t ns) { return static_cast<double>(ns) / 1e6; }
 uint64_t mb(size_t bytes) { return bytes >> 20; }
 
+// The "tricolor" logger: an embedder may register its own under that name
+// (to route gctrace into its logs); otherwise a plain stderr logger is made.
+// Looked up per line (cycles are rare), so a logger registered later wins.
 std::shared_ptr<spdlog::logger> gctrace_logger() {
-  static std::shared_ptr<spdlog::logger> logger = [] {
-    auto existing = spdlog::get("tricolor");
-    if (existing) return existing;
-    auto created = spdlog::stderr_logger_mt("tricolor");
-    created->set_pattern("%v");
-    return created;
-  }();
-  return logger;
+  static std::mutex creation_mutex;
+  std::lock_guard lock(creation_mutex);
+  if (auto existing = spdlog::get("tricolor")) return existing;
+  auto created = spdlog::stderr_logger_mt("tricolor");
+  created->set_pattern("%v");
+  return created;
 }
 
 }  // namespace

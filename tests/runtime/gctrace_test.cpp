@@ -1,0 +1,71 @@
+// gctrace_test.cpp — the gctrace line format, field by field, and that a
+// Runtime with gctrace on emits one line per collection.
+#include <doctest/doctest.h>
+
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+#include <tricolor/tricolor.h>
+
+#include <algorithm>
+#include <sstream>
+#include <string>
+
+#include "../../runtime/gctrace.h"
+
+using tricolor::gc::CycleReason;
+using tricolor::gc::CycleReport;
+
+TEST_CASE("gctrace line: cycle, time, phases, heap sizes, goal, threads") {
+  CycleReport r;
+  r.cycle = 3;
+  r.start_ns = 1'204'000'000;
+  r.ttsp_ns = 4'000;
+  r.mark_ns = 1'200'000;
+  r.sweep_ns = 310'000;
+  r.heap_before_bytes = size_t{9} << 20;
+  r.live_bytes = size_t{4} << 20;
+  r.goal_bytes = size_t{8} << 20;
+  r.released_bytes = size_t{2} << 20;
+  r.mutators = 2;
+  CHECK(tricolor::format_gctrace_line(r) ==
+        "gc 3 @1.204s: 0.004+1.200+0.310 ms clock, 9->9->4 MB, 8 MB goal, 2 MB released, 2 threads");
+  r.reason = CycleReason::kExplicit;
+  r.goal_bytes = SIZE_MAX;
+  CHECK(tricolor::format_gctrace_line(r) ==
+        "gc 3 @1.204s: 0.004+1.200+0.310 ms clock, 9->9->4 MB, no goal, 2 MB released, 2 threads (forced)");
+}
+
+TEST_CASE("with gctrace on, every collection writes one line to the tricolor logger") {
+  std::ostringstream captured;
+  auto logger = std::make_shared<spdlog::logger>(
+      "tricolor", std::make_shared<spdlog::sinks::ostream_sink_mt>(captured));
+  logger->set_pattern("%v");
+  spdlog::register_logger(logger);
+  {
+    tricolor::Options options;
+    options.gctrace = true;
+    tricolor::Runtime rt{options};
+    tricolor::MutatorScope m(rt);
+    rt.collect();
+    rt.collect();
+  }
+  spdlog::drop("tricolor");
+  const std::string text = captured.str();
+  CHECK(text.find("gc 1 @") == 0);
+  CHECK(text.find("\ngc 2 @") != std::string::npos);
+  CHECK(text.find("(forced)") != std::string::npos);
+  CHECK(std::count(text.begin(), text.end(), '\n') == 2);
+}
+
+TEST_CASE("with gctrace off, nothing is written") {
+  std::ostringstream captured;
+  auto logger = std::make_shared<spdlog::logger>(
+      "tricolor", std::make_shared<spdlog::sinks::ostream_sink_mt>(captured));
+  spdlog::register_logger(logger);
+  {
+    tricolor::Runtime rt{tricolor::Options{}};
+    rt.collect();
+  }
+  spdlog::drop("tricolor");
+  CHECK(captured.str().empty());
+}
