@@ -32,6 +32,9 @@ namespace gc {
 // Prints "tricolor: fatal: <message>" to stderr and aborts. For broken
 // invariants only (the heap can no longer be trusted), never for misuse.
 [[noreturn]] void fatal(const std::string& message);
+// Throws UsageError naming `operation` unless the calling thread holds a
+// MutatorScope. Called by checked builds only.
+void check_heap_access(const char* operation);
 }  // namespace gc
 
 // Checked builds (debug, sanitizer) validate API use; release builds trust it.

@@ -172,6 +172,8 @@ Span* Heap::acquire_span(uint8_t cls) {
     span->rewind_cursor();
     set_state_locked(span, SpanState::kCached);
   }
+  // Outside the lock: at most one span (64 KiB) of clearing per refill.
+  if (span->needs_zero) span->zero_free_slots();
   count_allocated(span->free_slots() * span->slot_bytes);
   return span;
 }

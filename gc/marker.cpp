@@ -28,19 +28,30 @@ void Marker::visit_object(const void* object) {
     if (!span->is_allocated(span->slot_index(object)))
       report_bad_pointer(object, "points at a free slot");
   }
-  if (!span->try_mark(span->slot_index(object))) return;
+  if (!span->try_mark_exclusive(span->slot_index(object))) return;
   ++marked_objects_;
-  if (header_of(object)->type->trace != nullptr) grey_.push_back(object);
+  grey_.push_back(object);
 }
 
 void Marker::visit_weak_slot(std::atomic<void*>* slot) { weak_slots_.push_back(slot); }
 
 void Marker::drain() {
-  while (!grey_.empty()) {
-    const void* object = grey_.back();
-    grey_.pop_back();
+  const void* ring[kPrefetchDistance];
+  size_t head = 0;
+  size_t queued = 0;
+  for (;;) {
+    while (queued < kPrefetchDistance && !grey_.empty()) {
+      const void* object = grey_.back();
+      grey_.pop_back();
+      __builtin_prefetch(header_of(object));
+      ring[(head + queued++) % kPrefetchDistance] = object;
+    }
+    if (queued == 0) break;
+    const void* object = ring[head];
+    head = (head + 1) % kPrefetchDistance;
+    --queued;
     holder_ = header_of(object)->type;
-    holder_->trace(object, *this);
+    if (holder_->trace != nullptr) holder_->trace(object, *this);
   }
   holder_ = nullptr;
 }

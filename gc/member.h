@@ -12,6 +12,7 @@
 #include <cstddef>
 
 #include "barrier.h"
+#include "errors.h"
 
 namespace tricolor {
 
@@ -37,6 +38,7 @@ class Member {
 
  private:
   void store(T* target) {
+    if constexpr (kChecked) gc::check_heap_access("a Member<T> store");
     write_barrier(get(), target);
     pointer_.store(target, std::memory_order_relaxed);
   }

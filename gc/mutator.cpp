@@ -16,6 +16,12 @@ thread_local Mutator* tl_current_mutator = nullptr;
 
 Mutator* Mutator::current() { return tl_current_mutator; }
 
+void gc::check_heap_access(const char* operation) {
+  if (tl_current_mutator != nullptr) [[likely]] return;
+  throw UsageError(std::string("tricolor: ") + operation +
+                   " from a thread without a MutatorScope; every thread that touches the heap needs one");
+}
+
 Mutator::Mutator(gc::Collector& collector)
     : collector_(collector), heap_(collector.heap()), owner_(std::this_thread::get_id()) {
   if (tl_current_mutator != nullptr)
@@ -85,13 +91,9 @@ void Mutator::flush_allocation_cache() {
   }
 }
 
-void Mutator::push_constructing(const void* object) {
-  if (constructing_depth_ == kMaxConstructionDepth)
-    throw UsageError("tricolor: constructors nested more than 64 deep (make<T> inside a constructor)");
-  constructing_[constructing_depth_++] = object;
+void Mutator::throw_construction_too_deep() {
+  throw UsageError("tricolor: constructors nested more than 64 deep (make<T> inside a constructor)");
 }
-
-void Mutator::pop_constructing() { --constructing_depth_; }
 
 void Mutator::scan_roots(Visitor& visitor) {
   if (root_scanner_) root_scanner_(visitor);

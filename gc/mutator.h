@@ -61,7 +61,9 @@ class Mutator {
 
   // Zeroed storage for an object of `payload_bytes` whose header says `type`.
   // Fast path: a table lookup, a bitmap scan, two stores; no lock, no atomic
-  // read-modify-write. May collect (from the refill slow path).
+  // read-modify-write, no clearing (a cached span's free slots are zero: the
+  // heap clears them in bulk when it hands the span out). May collect (from
+  // the refill slow path).
   void* allocate(size_t payload_bytes, const TypeInfo* type) {
     if constexpr (kChecked) check_thread("allocate");
     const size_t slot_bytes = payload_bytes + gc::kHeaderBytes;
@@ -73,7 +75,6 @@ class Mutator {
       slot = refill_and_take(cls);
       span = cache_[cls];
     }
-    if (span->needs_zero) std::memset(reinterpret_cast<void*>(slot), 0, span->slot_bytes);
     if (type->destroy != nullptr) span->has_destructors = true;
     reinterpret_cast<gc::ObjectHeader*>(slot)->type = type;
     if (allocate_black_.load(std::memory_order_relaxed)) [[unlikely]] mark_new_object(span, slot);
@@ -103,12 +104,16 @@ class Mutator {
   void scan_roots(Visitor& visitor);
   void flush_allocation_cache();
   LocalRootNode*& local_roots() { return local_roots_; }
-  void push_constructing(const void* object);
-  void pop_constructing();
+  void push_constructing(const void* object) {
+    if (constructing_depth_ == kMaxConstructionDepth) [[unlikely]] throw_construction_too_deep();
+    constructing_[constructing_depth_++] = object;
+  }
+  void pop_constructing() { --constructing_depth_; }
 
  private:
   friend class gc::World;
   void safepoint_slow();
+  [[noreturn]] static void throw_construction_too_deep();
   uintptr_t refill_and_take(uint8_t cls);
   void* allocate_large(size_t slot_bytes, const TypeInfo* type);
   void mark_new_object(gc::Span* span, uintptr_t slot);

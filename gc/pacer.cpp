@@ -10,7 +10,7 @@ namespace tricolor::gc {
 size_t heap_goal(const PacerInputs& in) {
   size_t goal = kNoHeapGoal;
   if (in.gc_percent >= 0) {
-    const __uint128_t scaled = static_cast<__uint128_t>(in.live_bytes) * (100 + in.gc_percent) / 100;
+    const __uint128_t scaled = static_cast<__uint128_t>(in.live_bytes) * (100 + static_cast<__uint128_t>(in.gc_percent)) / 100;
     goal = scaled > SIZE_MAX ? kNoHeapGoal : static_cast<size_t>(scaled);
     goal = std::max(goal, in.min_heap_bytes);
   }

@@ -13,6 +13,21 @@ size_t Span::allocated_slots() const {
   return count;
 }
 
+void Span::zero_free_slots() {
+  size_t index = 0;
+  while (index < slot_count) {
+    if (is_allocated(index)) {
+      ++index;
+      continue;
+    }
+    size_t end = index + 1;
+    while (end < slot_count && !is_allocated(end)) ++end;
+    std::memset(reinterpret_cast<void*>(slot_address(index)), 0, (end - index) * slot_bytes);
+    index = end;
+  }
+  needs_zero = false;
+}
+
 void Span::init_small(uint8_t cls) {
   const SizeClass& size_class_info = kSizeClasses[cls];
   size_class = cls;

@@ -12,7 +12,9 @@
 //    lists (guarded by the heap lock); it is swept only when not owned by a
 //    cache.
 //  - needs_zero is false only while every free slot is known to hold zeros
-//    (fresh or decommitted memory); otherwise a slot is cleared when handed out.
+//    (fresh or decommitted memory, or cleared by zero_free_slots()); a span
+//    is handed to an allocation cache only with needs_zero false, so the
+//    allocation fast path never clears memory.
 #pragma once
 
 #include <atomic>
@@ -94,6 +96,16 @@ struct Span {
     if (word.load(std::memory_order_relaxed) & bit) return false;
     return (word.fetch_or(bit, std::memory_order_relaxed) & bit) == 0;
   }
+  // The same for a marker that is the only one running (the stop-the-world
+  // collector): no locked instruction.
+  bool try_mark_exclusive(size_t index) {
+    const uint64_t bit = uint64_t{1} << (index & 63);
+    std::atomic<uint64_t>& word = mark_bits[index >> 6];
+    const uint64_t old = word.load(std::memory_order_relaxed);
+    if (old & bit) return false;
+    word.store(old | bit, std::memory_order_relaxed);
+    return true;
+  }
   bool is_marked(size_t index) const {
     return (mark_bits[index >> 6].load(std::memory_order_relaxed) >> (index & 63)) & 1;
   }
@@ -116,6 +128,8 @@ struct Span {
   }
 
   size_t allocated_slots() const;
+  // Clears every free slot, one memset per run of free slots.
+  void zero_free_slots();
   size_t free_slots() const { return slot_count - allocated_slots(); }
 
   // Prepares a free span to serve size class `cls`.

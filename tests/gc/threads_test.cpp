@@ -134,6 +134,23 @@ TEST_CASE("API misuse is a named error") {
       CHECK(message.find("MutatorScope") != std::string::npos);
     }
   }
+  SUBCASE("storing into a managed object from a thread without a MutatorScope") {
+    MutatorScope m(rt);
+    Persistent<Node> node{make<Node>(m, 1)};
+    std::string message;
+    std::thread other([&] {
+      try {
+        node->left = node.get();
+      } catch (const UsageError& e) {
+        message = e.what();
+      }
+    });
+    other.join();
+    if (kChecked) {
+      CHECK(message.find("without a MutatorScope") != std::string::npos);
+      CHECK(node->left.get() == nullptr);  // nothing was stored
+    }
+  }
   SUBCASE("bad programmatic settings") {
     CHECK_THROWS_AS(rt.set_gc_percent(-2), UsageError);
     CHECK_THROWS_AS(rt.set_memory_limit(-1), UsageError);
