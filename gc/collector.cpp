@@ -89,8 +89,9 @@ void Collector::collect(Mutator* self, CycleReason reason) {
     recompute_goal_locked();
     report.goal_bytes = stats_.heap_goal_bytes;
   }
-  const size_t goal = report.goal_bytes;
-  heap_.release_free_memory(goal == kNoHeapGoal ? SIZE_MAX : goal - std::min(goal, totals.live_bytes));
+  const HeapCounters memory = heap_.counters();
+  heap_.release_free_memory(
+      retained_free_bytes(report.goal_bytes, memory.in_use_span_bytes + memory.large_bytes));
   report.sweep_ns = now_ns() - marked_ns;
   if (config_.verify) verify_heap(*this);
   report.cycle = cycles_completed_.load(std::memory_order_relaxed) + 1;

@@ -23,4 +23,10 @@ size_t heap_goal(const PacerInputs& in) {
   return goal;
 }
 
+size_t retained_free_bytes(size_t goal_bytes, size_t in_use_bytes) {
+  if (goal_bytes == kNoHeapGoal) return SIZE_MAX;
+  const size_t target = goal_bytes + goal_bytes / 10;
+  return target > in_use_bytes ? target - in_use_bytes : 0;
+}
+
 }  // namespace tricolor::gc

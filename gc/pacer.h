@@ -31,4 +31,10 @@ struct PacerInputs {
 
 size_t heap_goal(const PacerInputs& in);
 
+// How many bytes of empty, committed spans to keep after a cycle (the rest
+// goes back to the OS): enough to grow to the goal plus 10 % (Go's scavenger
+// retains the same margin) without faulting pages back in, given
+// `in_use_bytes` of spans and large objects that hold live objects.
+size_t retained_free_bytes(size_t goal_bytes, size_t in_use_bytes);
+
 }  // namespace tricolor::gc

@@ -121,9 +121,9 @@ TEST_CASE("memory accounting reconciles, and empty memory goes back") {
   CHECK(empty.memory.large_bytes == 0);
   CHECK(empty.memory.large_objects == 0);
   CHECK(empty.freed_total_bytes >= 200000 * 32 + (20 << 20));
-  // Retained empty memory is bounded by the next goal; the rest was returned.
-  CHECK(empty.memory.free_span_bytes <= empty.heap_goal_bytes);
-  CHECK(empty.memory.released_total_bytes >= (20 << 20));
+  // Retained empty memory is bounded by the next goal + 10 %; the rest was returned.
+  CHECK(empty.memory.free_span_bytes <= empty.heap_goal_bytes + empty.heap_goal_bytes / 10);
+  CHECK(empty.memory.released_total_bytes >= (20 << 20) + (1 << 20));  // large objects + spans
 }
 
 TEST_CASE("large objects are found by the page map at every granule, and freed") {

@@ -69,3 +69,10 @@ TEST_CASE("no overflow for huge live heaps and GOGC values") {
   CHECK(heap_goal(inputs(SIZE_MAX / 2, 2147483647)) == kNoHeapGoal);
   CHECK(heap_goal(inputs(SIZE_MAX / 4, 100)) == SIZE_MAX / 4 * 2);
 }
+
+TEST_CASE("empty memory retained after a cycle: up to 110 % of the goal, nothing beyond") {
+  CHECK(retained_free_bytes(100 * MiB, 40 * MiB) == 70 * MiB);
+  CHECK(retained_free_bytes(100 * MiB, 110 * MiB) == 0);
+  CHECK(retained_free_bytes(100 * MiB, 200 * MiB) == 0);
+  CHECK(retained_free_bytes(kNoHeapGoal, 1 * MiB) == SIZE_MAX);
+}
