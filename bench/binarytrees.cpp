@@ -22,24 +22,26 @@
 // Implementations (--impl): tricolor (make<Node>, garbage left to the
 // collector, which honours GOGC / GOMEMLIMIT / GODEBUG) and manual_mimalloc
 // (new/delete routed to mi_malloc/mi_free, each tree freed explicitly after
-// its check: the speed-of-light reference). Without --impl the program is the
-// driver: it runs itself once per implementation and writes
-// OUT/binarytrees.json (see record.h, harness.h).
-#include <mimalloc.h>
-
+// its check: the speed-of-light reference).
+//
+// This file owns the algorithm, its two tree allocators, its checks and the
+// --depth flag; the rest of the command line (--impl, --out), the driver that
+// runs each implementation in a child and writes OUT/binarytrees.json, the
+// Runtime and the metrics are bench_main's (harness.h, record.h); the
+// mimalloc node base and the Persistent long-lived tree are in trees.h.
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
-#include <new>
-#include <optional>
 #include <string>
 #include <tricolor/tricolor.h>
 
 #include "harness.h"
 #include "record.h"
+#include "trees.h"
 
 namespace {
 
+using tricolor_bench::Measured;
 using tricolor_bench::Metrics;
 using tricolor_bench::set_metric;
 using tricolor_bench::Stopwatch;
@@ -82,29 +84,16 @@ struct TricolorTrees {
    private:
     tricolor::Local<Node> root_;
   };
-  class LongLived {  // the long-lived tree: a global root
-   public:
-    LongLived(TricolorTrees&, Node* root) : root_(root) {}
-    Node* get() const { return root_.get(); }
-
-   private:
-    tricolor::Persistent<Node> root_;
-  };
+  using LongLived = tricolor_bench::PersistentTree<Node>;  // a global root
 };
 
 // ---------------------------------------------------------- manual_mimalloc --
 
-struct MNode {
+struct MNode : tricolor_bench::MimallocAllocated {
   MNode* left = nullptr;
   MNode* right = nullptr;
   MNode() = default;
   MNode(MNode* l, MNode* r) : left(l), right(r) {}
-  static void* operator new(size_t bytes) {
-    void* p = mi_malloc(bytes);
-    if (p == nullptr) throw std::bad_alloc();
-    return p;
-  }
-  static void operator delete(void* p) noexcept { mi_free(p); }
 };
 
 struct ManualTrees {
@@ -148,36 +137,28 @@ long check_tree(const Node* node) {
   return count;
 }
 
-bool failed = false;
 void expect(long got, long want, const char* what, int depth) {
-  if (got == want) return;
-  std::fprintf(stderr, "binarytrees: CHECK FAILED: %s of depth %d: check %ld, expected %ld\n", what, depth,
-               got, want);
-  failed = true;
+  if (got != want) tricolor_bench::check_failed("%s of depth %d: check %ld, expected %ld", what, depth, got, want);
 }
 
-struct Counts {
-  double seconds = 0;
-  long nodes = 0;  // nodes allocated: the "ops" of ops_per_s
-};
-
+// Returns the wall time and the number of nodes allocated (the "ops").
 template <class T>
-Counts binarytrees(T& trees, int n) {
+Measured binarytrees(T& trees, int n) {
   using Node = typename T::Node;
   const int max_depth = std::max(kMinDepth + 2, n);
   const int stretch_depth = max_depth + 1;
-  Counts counts;
+  Measured measured;
   Stopwatch timer;
   {
     typename T::Tree stretch(trees, trees.bottom_up(stretch_depth));
     const long check = check_tree<Node>(stretch.get());
     std::printf("stretch tree of depth %d\t check: %ld\n", stretch_depth, check);
     expect(check, nodes_of_depth(stretch_depth), "stretch tree", stretch_depth);
-    counts.nodes += nodes_of_depth(stretch_depth);
+    measured.operations += nodes_of_depth(stretch_depth);
   }
 
   typename T::LongLived long_lived(trees, trees.bottom_up(max_depth));
-  counts.nodes += nodes_of_depth(max_depth);
+  measured.operations += nodes_of_depth(max_depth);
 
   for (int depth = kMinDepth; depth <= max_depth; depth += 2) {
     const long iterations = long{1} << (max_depth - depth + kMinDepth);
@@ -189,108 +170,63 @@ Counts binarytrees(T& trees, int n) {
     }
     std::printf("%ld\t trees of depth %d\t check: %ld\n", iterations, depth, check);
     expect(check, iterations * nodes_of_depth(depth), "trees", depth);
-    counts.nodes += iterations * nodes_of_depth(depth);
+    measured.operations += iterations * nodes_of_depth(depth);
   }
 
   const long check = check_tree<Node>(long_lived.get());
   std::printf("long lived tree of depth %d\t check: %ld\n", max_depth, check);
   expect(check, nodes_of_depth(max_depth), "long lived tree", max_depth);
-  counts.seconds = timer.seconds();
-  return counts;
+  measured.seconds = timer.seconds();
+  return measured;
 }
 
-int run_impl(const std::string& impl, int depth) {
-  std::setvbuf(stdout, nullptr, _IOLBF, 0);
-  std::printf("binary-trees, depth %d, single-threaded, implementation %s\n", depth, impl.c_str());
-  Metrics metrics;
-  Counts counts;
-  if (impl == "tricolor") {
-    std::optional<tricolor::Runtime> runtime;
-    try {
-      runtime.emplace();  // reads GOGC, GOMEMLIMIT, GODEBUG, TRICOLOR_*
-    } catch (const std::exception& error) {
-      std::fprintf(stderr, "binarytrees: %s\n", error.what());
-      return 2;
-    }
-    {
-      tricolor::MutatorScope mutator(*runtime);
-      TricolorTrees trees{mutator};
-      counts = binarytrees(trees, depth);
-    }
-    set_metric(metrics, "wall_s", counts.seconds);
-    set_metric(metrics, "ops_per_s", static_cast<double>(counts.nodes) / counts.seconds);
-    tricolor_bench::add_gc_metrics(metrics, runtime->stats());
-  } else if (impl == "manual_mimalloc") {
-    ManualTrees trees;
-    counts = binarytrees(trees, depth);
-    set_metric(metrics, "wall_s", counts.seconds);
-    set_metric(metrics, "ops_per_s", static_cast<double>(counts.nodes) / counts.seconds);
-  } else {
-    std::fprintf(stderr, "binarytrees: unknown implementation '%s' (tricolor, manual_mimalloc)\n", impl.c_str());
-    return 2;
-  }
-  set_metric(metrics, "depth", depth);
-  set_metric(metrics, "allocations", static_cast<double>(counts.nodes));
-  set_metric(metrics, "threads", 1);
-  set_metric(metrics, "peak_rss_bytes", tricolor_bench::peak_rss_bytes());
-  if (failed) {
-    std::fprintf(stderr, "binarytrees: %s FAILED its correctness checks\n", impl.c_str());
-    return 1;
-  }
-  tricolor_bench::print_result(impl, metrics);
-  return 0;
-}
-
-void usage(FILE* to) {
-  std::fprintf(to,
-               "usage: bench_binarytrees [--depth N] [--impl tricolor|manual_mimalloc] [--out DIR]\n"
-               "  --depth N: maximum tree depth (default 21)\n"
-               "  without --impl: run every implementation in a child process and write DIR/binarytrees.json\n"
-               "  (DIR: --out, else $TRICOLOR_BENCH_OUT, else bench/out)\n");
+// --depth: an integer in 0..30.
+bool parse_depth(const std::string& value, int& depth) {
+  char* end = nullptr;
+  const long parsed = std::strtol(value.c_str(), &end, 10);
+  if (value.empty() || *end != '\0' || parsed < 0 || parsed > 30) return false;
+  depth = static_cast<int>(parsed);
+  return true;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  const std::string command = tricolor_bench::command_line(argc, argv);
-  const std::string out_dir = tricolor_bench::take_out_dir(argc, argv);
-  std::string impl;
   int depth = 21;
-  // Everything but --impl is passed on to the children by the driver.
-  int forwarded = 1;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    std::string value;
-    if ((arg == "--impl" || arg == "--depth") && i + 1 < argc) {
-      value = argv[i + 1];
-    } else if (arg.starts_with("--impl=") || arg.starts_with("--depth=")) {
-      value = arg.substr(arg.find('=') + 1);
-    } else if (arg == "--help" || arg == "-h") {
-      usage(stdout);
-      return 0;
-    } else {
-      std::fprintf(stderr, "bench_binarytrees: unknown argument '%s'\n", arg.c_str());
-      usage(stderr);
-      return 2;
-    }
-    const bool separate = arg == "--impl" || arg == "--depth";
-    if (arg.starts_with("--impl")) {
-      impl = value;
-    } else {
-      char* end = nullptr;
-      const long parsed = std::strtol(value.c_str(), &end, 10);
-      if (value.empty() || *end != '\0' || parsed < 0 || parsed > 30) {
-        std::fprintf(stderr, "bench_binarytrees: --depth expects an integer in 0..30, got '%s'\n", value.c_str());
-        return 2;
-      }
-      depth = static_cast<int>(parsed);
-      argv[forwarded++] = argv[i];
-      if (separate) argv[forwarded++] = argv[i + 1];
-    }
-    if (separate) ++i;
-  }
-  argc = forwarded;
-  argv[argc] = nullptr;
-  if (!impl.empty()) return run_impl(impl, depth);
-  return tricolor_bench::drive("binarytrees", {"tricolor", "manual_mimalloc"}, argc, argv, out_dir, command);
+  tricolor_bench::BenchProgram program{
+      .name = "binarytrees",
+      .flags = {{.name = "--depth",
+                 .metavar = "N",
+                 .help = "maximum tree depth (default 21)",
+                 .expects = "an integer in 0..30",
+                 .parse = [&](const std::string& value) { return parse_depth(value, depth); }}},
+      .implementations =
+          {
+              {.name = "tricolor",
+               .with_collector =
+                   [&](tricolor::Mutator& mutator) {
+                     TricolorTrees trees{mutator};
+                     return binarytrees(trees, depth);
+                   },
+               .without_collector = {}},
+              {.name = "manual_mimalloc",
+               .with_collector = {},
+               .without_collector =
+                   [&] {
+                     ManualTrees trees;
+                     return binarytrees(trees, depth);
+                   }},
+          },
+      .title =
+          [&](const std::string& impl) {
+            return "binary-trees, depth " + std::to_string(depth) + ", single-threaded, implementation " + impl;
+          },
+      .add_metrics =
+          [&](Metrics& metrics, const Measured& run) {
+            set_metric(metrics, "depth", depth);
+            set_metric(metrics, "allocations", static_cast<double>(run.operations));
+            set_metric(metrics, "threads", 1);
+          },
+  };
+  return tricolor_bench::bench_main(argc, argv, program);
 }

@@ -16,9 +16,11 @@
 //   manual_mimalloc  the same algorithm with new/delete routed to mi_malloc/mi_free
 //                    and every dropped tree freed explicitly: the speed-of-light
 //                    reference for an allocator with perfect knowledge of lifetimes.
-// Without --impl the program is the driver: it runs itself once per
-// implementation (so peak RSS is per implementation) and writes
-// OUT/gcbench.json (see record.h, harness.h).
+// This file owns the algorithm, its two heaps and its checks; the command
+// line (--impl, --out), the driver that runs each implementation in a child
+// and writes OUT/gcbench.json, the Runtime and the metrics are bench_main's
+// (harness.h, record.h); the mimalloc node base and the Persistent
+// long-lived tree are in trees.h.
 //
 // Rooting (tricolor): a collection may happen inside any make<T>. The node a
 // top-down populate() works on is always reachable from a rooted tree, and the
@@ -28,15 +30,13 @@
 
 #include <cmath>
 #include <cstdio>
-#include <cstdlib>
-#include <cstring>
 #include <new>
-#include <optional>
 #include <string>
 #include <tricolor/tricolor.h>
 
 #include "harness.h"
 #include "record.h"
+#include "trees.h"
 
 namespace {
 
@@ -95,15 +95,7 @@ struct TricolorHeap {
     Holder(TricolorHeap& heap, Node* node) : tricolor::Local<Node>(heap.m, node) {}
     Node* release() { return get(); }  // stays rooted until the Holder's scope ends
   };
-  // The long-lived tree: a global root.
-  class LongLived {
-   public:
-    LongLived(TricolorHeap&, Node* node) : root_(node) {}
-    Node* get() const { return root_.get(); }
-
-   private:
-    tricolor::Persistent<Node> root_;
-  };
+  using LongLived = tricolor_bench::PersistentTree<Node>;  // a global root
   class Array {
    public:
     Array(TricolorHeap& heap, long length)
@@ -119,19 +111,13 @@ struct TricolorHeap {
 
 // ---------------------------------------------------------- manual_mimalloc --
 
-struct MNode {
+struct MNode : tricolor_bench::MimallocAllocated {
   MNode* left = nullptr;
   MNode* right = nullptr;
   int i = 0;
   int j = 0;
   MNode() = default;
   MNode(MNode* l, MNode* r) : left(l), right(r) {}
-  static void* operator new(size_t bytes) {
-    void* p = mi_malloc(bytes);
-    if (p == nullptr) throw std::bad_alloc();
-    return p;
-  }
-  static void operator delete(void* p) noexcept { mi_free(p); }
 };
 
 void free_tree(MNode* node) {
@@ -232,11 +218,8 @@ bool check_labels(const Node* node, int depth, int& index) {
   return check_labels<Node>(node->left, depth - 1, index) && check_labels<Node>(node->right, depth - 1, index);
 }
 
-bool failed = false;
 void check(bool ok, const char* what) {
-  if (ok) return;
-  std::fprintf(stderr, "gcbench: CHECK FAILED: %s\n", what);
-  failed = true;
+  if (!ok) tricolor_bench::check_failed("%s", what);
 }
 
 template <class H>
@@ -304,74 +287,37 @@ double gcbench(H& heap) {
   return seconds;
 }
 
-int run_impl(const std::string& impl) {
-  std::setvbuf(stdout, nullptr, _IOLBF, 0);
-  std::printf("Garbage Collector Test (GCBench), implementation %s\n", impl.c_str());
-  Metrics metrics;
-  double seconds = 0;
-  if (impl == "tricolor") {
-    std::optional<tricolor::Runtime> runtime;
-    try {
-      runtime.emplace();  // reads GOGC, GOMEMLIMIT, GODEBUG, TRICOLOR_*
-    } catch (const std::exception& error) {
-      std::fprintf(stderr, "gcbench: %s\n", error.what());
-      return 2;
-    }
-    {
-      tricolor::MutatorScope mutator(*runtime);
-      TricolorHeap heap{mutator};
-      seconds = gcbench(heap);
-    }
-    set_metric(metrics, "wall_s", seconds);
-    set_metric(metrics, "ops_per_s", static_cast<double>(total_allocations()) / seconds);
-    tricolor_bench::add_gc_metrics(metrics, runtime->stats());
-  } else if (impl == "manual_mimalloc") {
-    ManualHeap heap;
-    seconds = gcbench(heap);
-    set_metric(metrics, "wall_s", seconds);
-    set_metric(metrics, "ops_per_s", static_cast<double>(total_allocations()) / seconds);
-  } else {
-    std::fprintf(stderr, "gcbench: unknown implementation '%s' (tricolor, manual_mimalloc)\n", impl.c_str());
-    return 2;
-  }
-  set_metric(metrics, "allocations", static_cast<double>(total_allocations()));
-  set_metric(metrics, "peak_rss_bytes", tricolor_bench::peak_rss_bytes());
-  if (failed) {
-    std::fprintf(stderr, "gcbench: %s FAILED its correctness checks\n", impl.c_str());
-    return 1;
-  }
-  tricolor_bench::print_result(impl, metrics);
-  return 0;
-}
-
-void usage(FILE* to) {
-  std::fprintf(to,
-               "usage: bench_gcbench [--impl tricolor|manual_mimalloc] [--out DIR]\n"
-               "  without --impl: run every implementation in a child process and write DIR/gcbench.json\n"
-               "  (DIR: --out, else $TRICOLOR_BENCH_OUT, else bench/out)\n");
-}
+tricolor_bench::Measured measured(double seconds) { return {seconds, total_allocations()}; }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  const std::string command = tricolor_bench::command_line(argc, argv);
-  const std::string out_dir = tricolor_bench::take_out_dir(argc, argv);
-  std::string impl;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    if (arg == "--impl" && i + 1 < argc) {
-      impl = argv[++i];
-    } else if (arg.starts_with("--impl=")) {
-      impl = arg.substr(7);
-    } else if (arg == "--help" || arg == "-h") {
-      usage(stdout);
-      return 0;
-    } else {
-      std::fprintf(stderr, "bench_gcbench: unknown argument '%s'\n", arg.c_str());
-      usage(stderr);
-      return 2;
-    }
-  }
-  if (!impl.empty()) return run_impl(impl);
-  return tricolor_bench::drive("gcbench", {"tricolor", "manual_mimalloc"}, argc, argv, out_dir, command);
+  using tricolor_bench::Measured;
+  tricolor_bench::BenchProgram program{
+      .name = "gcbench",
+      .flags = {},
+      .implementations =
+          {
+              {.name = "tricolor",
+               .with_collector =
+                   [](tricolor::Mutator& mutator) {
+                     TricolorHeap heap{mutator};
+                     return measured(gcbench(heap));
+                   },
+               .without_collector = {}},
+              {.name = "manual_mimalloc",
+               .with_collector = {},
+               .without_collector =
+                   [] {
+                     ManualHeap heap;
+                     return measured(gcbench(heap));
+                   }},
+          },
+      .title = [](const std::string& impl) { return "Garbage Collector Test (GCBench), implementation " + impl; },
+      .add_metrics =
+          [](Metrics& metrics, const Measured& run) {
+            set_metric(metrics, "allocations", static_cast<double>(run.operations));
+          },
+  };
+  return tricolor_bench::bench_main(argc, argv, program);
 }

@@ -1,13 +1,16 @@
-// harness.cpp — see harness.h.
+// harness.cpp — see harness.h: bench_main (arguments, usage, child mode,
+// driver mode), the result line and its parsing, the summary table.
 #include "harness.h"
 
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <sstream>
 #include <tricolor/tricolor.h>
 
@@ -24,14 +27,15 @@ void add_gc_metrics(Metrics& metrics, const tricolor::gc::GcStats& stats) {
   set_metric(metrics, "live_bytes_last_cycle", static_cast<double>(stats.live_bytes));
 }
 
+namespace {
+
+// Prints the "result: impl=... key=value ..." line and flushes stdout.
 void print_result(const std::string& impl, const Metrics& metrics) {
   std::string line = "result: impl=" + impl;
   for (const auto& [name, value] : metrics) line += " " + name + "=" + json_number(value);
   std::printf("%s\n", line.c_str());
   std::fflush(stdout);
 }
-
-namespace {
 
 constexpr const char* kResultPrefix = "result: ";
 
@@ -135,8 +139,10 @@ std::string cell(const Metrics& metrics, const char* name, double scale, const c
   return "-";
 }
 
-}  // namespace
-
+// Runs `argv[0] ARGS... --impl IMPL` for each implementation (re-executing
+// /proc/self/exe so peak RSS is per implementation), passes the children's
+// output through, collects their result lines, writes OUT/NAME.json and
+// prints a summary table. Returns the process exit status.
 int drive(const std::string& name, const std::vector<std::string>& impls, int argc, char** argv,
           const std::string& out_dir, const std::string& command) {
   Record record{name, command, {}};
@@ -173,6 +179,145 @@ int drive(const std::string& name, const std::vector<std::string>& impls, int ar
   }
   std::printf("wrote %s\n", path.c_str());
   return 0;
+}
+
+std::string g_program_name;  // of the running child, for check_failed()
+bool g_checks_failed = false;
+
+void add_time_metrics(Metrics& metrics, const Measured& measured) {
+  set_metric(metrics, "wall_s", measured.seconds);
+  set_metric(metrics, "ops_per_s", static_cast<double>(measured.operations) / measured.seconds);
+}
+
+// Child mode: runs implementation `impl` once and prints its result line.
+int run_impl(const BenchProgram& program, const std::string& impl) {
+  const char* name = program.name.c_str();
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
+  std::printf("%s\n", program.title(impl).c_str());
+  const Implementation* implementation = nullptr;
+  std::string known;
+  for (const Implementation& candidate : program.implementations) {
+    if (candidate.name == impl) implementation = &candidate;
+    known += (known.empty() ? "" : ", ") + candidate.name;
+  }
+  if (implementation == nullptr) {
+    std::fprintf(stderr, "%s: unknown implementation '%s' (%s)\n", name, impl.c_str(), known.c_str());
+    return 2;
+  }
+  Metrics metrics;
+  Measured measured;
+  if (implementation->with_collector) {
+    std::optional<tricolor::Runtime> runtime;
+    try {
+      runtime.emplace();  // reads GOGC, GOMEMLIMIT, GODEBUG, TRICOLOR_*
+    } catch (const std::exception& error) {
+      std::fprintf(stderr, "%s: %s\n", name, error.what());
+      return 2;
+    }
+    {
+      tricolor::MutatorScope mutator(*runtime);
+      measured = implementation->with_collector(mutator);
+    }
+    add_time_metrics(metrics, measured);
+    add_gc_metrics(metrics, runtime->stats());
+  } else {
+    measured = implementation->without_collector();
+    add_time_metrics(metrics, measured);
+  }
+  if (program.add_metrics) program.add_metrics(metrics, measured);
+  set_metric(metrics, "peak_rss_bytes", peak_rss_bytes());
+  if (g_checks_failed) {
+    std::fprintf(stderr, "%s: %s FAILED its correctness checks\n", name, impl.c_str());
+    return 1;
+  }
+  print_result(impl, metrics);
+  return 0;
+}
+
+void usage(FILE* to, const BenchProgram& program) {
+  std::string flags;
+  std::string help;
+  for (const Flag& flag : program.flags) {
+    flags += " [" + flag.name + " " + flag.metavar + "]";
+    help += "  " + flag.name + " " + flag.metavar + ": " + flag.help + "\n";
+  }
+  std::string impls;
+  for (const Implementation& implementation : program.implementations) {
+    impls += (impls.empty() ? "" : "|") + implementation.name;
+  }
+  std::fprintf(to,
+               "usage: bench_%s%s [--impl %s] [--out DIR]\n"
+               "%s"
+               "  without --impl: run every implementation in a child process and write DIR/%s.json\n"
+               "  (DIR: --out, else $TRICOLOR_BENCH_OUT, else bench/out)\n",
+               program.name.c_str(), flags.c_str(), impls.c_str(), help.c_str(), program.name.c_str());
+}
+
+// True if argv[i] is "NAME VALUE" (then `separate`) or "NAME=VALUE".
+bool match_flag(const std::string& name, int argc, char** argv, int i, std::string& value, bool& separate) {
+  const std::string arg = argv[i];
+  separate = arg == name && i + 1 < argc;
+  if (separate) {
+    value = argv[i + 1];
+    return true;
+  }
+  if (!arg.starts_with(name + "=")) return false;
+  value = arg.substr(name.size() + 1);
+  return true;
+}
+
+}  // namespace
+
+void check_failed(const char* format, ...) {
+  std::fprintf(stderr, "%s: CHECK FAILED: ", g_program_name.c_str());
+  va_list args;
+  va_start(args, format);
+  std::vfprintf(stderr, format, args);
+  va_end(args);
+  std::fputc('\n', stderr);
+  g_checks_failed = true;
+}
+
+int bench_main(int argc, char** argv, const BenchProgram& program) {
+  g_program_name = program.name;
+  const std::string command = command_line(argc, argv);
+  const std::string out_dir = take_out_dir(argc, argv);
+  std::string impl;
+  int forwarded = 1;  // the program's flags are passed on to the children by the driver
+  for (int i = 1; i < argc; ++i) {
+    std::string value;
+    bool separate = false;
+    const Flag* flag = nullptr;
+    const bool is_impl = match_flag("--impl", argc, argv, i, value, separate);
+    for (size_t f = 0; !is_impl && flag == nullptr && f < program.flags.size(); ++f) {
+      if (match_flag(program.flags[f].name, argc, argv, i, value, separate)) flag = &program.flags[f];
+    }
+    if (is_impl) {
+      impl = value;
+    } else if (flag != nullptr) {
+      if (!flag->parse(value)) {
+        std::fprintf(stderr, "bench_%s: %s expects %s, got '%s'\n", program.name.c_str(), flag->name.c_str(),
+                     flag->expects.c_str(), value.c_str());
+        return 2;
+      }
+      argv[forwarded++] = argv[i];
+      if (separate) argv[forwarded++] = argv[i + 1];
+    } else if (std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0) {
+      usage(stdout, program);
+      return 0;
+    } else {
+      std::fprintf(stderr, "bench_%s: unknown argument '%s'\n", program.name.c_str(), argv[i]);
+      usage(stderr, program);
+      return 2;
+    }
+    if (separate) ++i;
+  }
+  argc = forwarded;
+  argv[argc] = nullptr;
+  if (!impl.empty()) return run_impl(program, impl);
+  std::vector<std::string> impls;
+  for (const Implementation& implementation : program.implementations) impls.push_back(implementation.name);
+  return drive(program.name, impls, argc, argv, out_dir, command);
 }
 
 }  // namespace tricolor_bench

@@ -1,22 +1,34 @@
 // harness.h — what the standalone GC benchmarks (gcbench, binarytrees) share:
-// the collector metrics, the one-line result format, and the driver that runs
-// the program once per implementation in a child process.
+// the whole program around the algorithm. A benchmark describes itself in a
+// BenchProgram (name, flags, implementations, extra metrics) and its main() is
+// `return bench_main(argc, argv, program);`, which owns argument parsing,
+// --help, driver vs child mode, the tricolor Runtime of a collected
+// implementation, the metrics, the result line and the exit status. The
+// collector metrics and Stopwatch are also used by alloc_bench.
 //
-// Protocol between driver and child: the child (`PROGRAM --impl IMPL ...`)
-// prints its own output on stdout and, last, exactly one line
-//   result: impl=IMPL wall_s=1.25 ops_per_s=... peak_rss_bytes=...
-// which is both the human summary and what the driver parses. A child that
-// fails its correctness checks exits non-zero; the driver then exits non-zero
-// and writes no record.
+// Command line: PROGRAM [FLAG VALUE]... [--impl IMPL] [--out DIR], where each
+// FLAG is one of the program's flags ("--flag V" or "--flag=V").
+//   With --impl, the process is a child: it prints the program's title, runs
+//   IMPL once and prints its own output on stdout and, last, exactly one line
+//     result: impl=IMPL wall_s=1.25 ops_per_s=... peak_rss_bytes=...
+//   which is both the human summary and what the driver parses. A child that
+//   fails its correctness checks (check_failed) prints no result line and exits
+//   1; an unknown implementation or a Runtime that cannot start exits 2.
+//   Without --impl, the process is the driver: it re-executes itself once per
+//   implementation with the program's flags and `--impl IMPL` (so peak RSS is
+//   per implementation), writes OUT/NAME.json (see record.h) and prints a
+//   summary table; if a child fails, it exits non-zero and writes no record.
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "record.h"
 
 namespace tricolor {
+class Mutator;
 namespace gc {
 struct GcStats;
 }
@@ -24,19 +36,52 @@ struct GcStats;
 
 namespace tricolor_bench {
 
+// What one run of an implementation measured.
+struct Measured {
+  double seconds = 0;   // wall time of the timed region: wall_s
+  long operations = 0;  // work done in it, the "ops" of ops_per_s
+};
+
+// One implementation of the algorithm. Exactly one of the two is set.
+struct Implementation {
+  std::string name;  // the --impl value, the record's implementation key
+  // Runs with a fresh tricolor::Runtime (configured from GOGC, GOMEMLIMIT,
+  // GODEBUG, TRICOLOR_*) whose collector metrics are then reported.
+  std::function<Measured(tricolor::Mutator& mutator)> with_collector;
+  // Runs without a collector (manual memory management).
+  std::function<Measured()> without_collector;
+};
+
+// A flag of the program that takes a value; the driver forwards it to the children.
+struct Flag {
+  std::string name;     // "--depth"
+  std::string metavar;  // "N", for the usage text
+  std::string help;     // "maximum tree depth (default 21)"
+  std::string expects;  // "an integer in 0..30", for the error on a bad value
+  std::function<bool(const std::string& value)> parse;  // stores the value; false if invalid
+};
+
+struct BenchProgram {
+  std::string name;  // "gcbench": OUT/NAME.json, bench_NAME, message prefix
+  std::vector<Flag> flags;
+  std::vector<Implementation> implementations;  // the driver runs them in this order
+  // The first line a child prints, e.g. "binary-trees, depth 21, ..., implementation IMPL".
+  std::function<std::string(const std::string& impl)> title;
+  // Metrics of the program after wall_s, ops_per_s and the collector metrics
+  // and before peak_rss_bytes (e.g. allocations, depth); may be empty.
+  std::function<void(Metrics& metrics, const Measured& measured)> add_metrics;
+};
+
+// The main() of a benchmark program (see the top of this file).
+int bench_main(int argc, char** argv, const BenchProgram& program);
+
+// Reports a failed correctness check of the running child: prints
+// "NAME: CHECK FAILED: <formatted message>" on stderr; the child then exits 1.
+[[gnu::format(printf, 1, 2)]] void check_failed(const char* format, ...);
+
 // collections, pause_p50/p99/max_ns, pause_total_ns, ttsp_max_ns,
 // allocated_bytes, live_bytes_last_cycle from a stats snapshot.
 void add_gc_metrics(Metrics& metrics, const tricolor::gc::GcStats& stats);
-
-// Prints the "result: impl=... key=value ..." line and flushes stdout.
-void print_result(const std::string& impl, const Metrics& metrics);
-
-// Runs `argv[0] ARGS... --impl IMPL` for each implementation (re-executing
-// /proc/self/exe so peak RSS is per implementation), passes the children's
-// output through, collects their result lines, writes OUT/NAME.json and
-// prints a summary table. Returns the process exit status.
-int drive(const std::string& name, const std::vector<std::string>& impls, int argc, char** argv,
-          const std::string& out_dir, const std::string& command);
 
 class Stopwatch {
  public:
