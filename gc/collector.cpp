@@ -50,7 +50,10 @@ void Collector::mark(Marker& marker) {
     mutator.scan_roots(marker);
     marker.drain();
   });
-  marker.clear_dead_weak_slots();
+  for (std::atomic<void*>* slot : marker.weak_slots()) {
+    void* target = slot->load(std::memory_order_relaxed);
+    if (target != nullptr && !marker.is_marked(target)) slot->store(nullptr, std::memory_order_relaxed);
+  }
   global_roots().clear_dead_weak([&](const void* target) { return marker.is_marked(target); });
 }
 
@@ -76,7 +79,8 @@ void Collector::collect(Mutator* self, CycleReason reason) {
   report.ttsp_ns = stopped_ns - report.start_ns;
   report.mutators = world_.size();
 
-  Marker marker(heap_);
+  MarkShared shared;
+  Marker marker(heap_, shared, /*exclusive=*/true);
   mark(marker);
   const uint64_t marked_ns = now_ns();
   report.mark_ns = marked_ns - stopped_ns;

@@ -1,56 +1,86 @@
-// marker.h — transitive marking with an explicit grey stack.
+// marker.h — one marker: a Visitor that greys what it visits and traces
+// grey objects, exchanging work with others through the global MarkQueue.
 //
-// Owns: the Visitor the collector hands to roots and trace functions. Colours,
-// for this marker: white = mark bit clear; grey = mark bit set and the object
-// on the grey stack (its fields not yet visited); black = mark bit set and
-// popped (fields visited). Objects of types without pointers go straight to
-// black. Weak slots met while tracing are recorded and cleared after marking
-// if their target stayed white.
-// Invariant: when drain() returns, no object is grey, so every object
-// reachable from the visited roots is black.
-// Speed: visiting a pointer touches only span metadata (page map, mark bit),
-// never the object; objects are read when traced, and drain() passes them
-// through a small FIFO that prefetches each header kPrefetchDistance objects
-// ahead, so the cache misses of a pointer-chasing graph overlap.
-// In checked builds every visited pointer is validated: it must point at the
-// start of an allocated object in the managed heap; otherwise the collector
-// stops with the holder's type name (a missing trace, a stale pointer).
+// Owns: a marker's local work packet, its prefetch ring and its counters. The
+// stop-the-world collector runs one marker; the concurrent collector runs one
+// per background worker and one per assisting mutator, all sharing one queue.
+// Colours: white = mark bit clear; grey = mark bit set, pointer in a packet or
+// in this marker's ring (fields not yet visited); black = mark bit set, fields
+// visited. Objects without pointers go black at once (their trace is null).
+// Invariants:
+//  - marking an object and making it grey is one step: try_mark() winning the
+//    bit is what entitles a marker to push it, so every object is traced once;
+//  - while a marker holds grey objects it counts as busy (MarkQueue users see
+//    busy_markers() > 0), so termination cannot be declared under it;
+//  - visiting a pointer touches only span metadata (page map, mark bit); the
+//    object is read when traced, after the ring prefetched its header.
+// In checked builds every visited pointer is validated (managed heap, object
+// start, allocated slot) and a bad one stops the process naming the holder.
 #pragma once
 
 #include <mimalloc.h>
 
 #include <atomic>
+#include <cstddef>
 #include <vector>
 
 #include "heap.h"
 #include "visitor.h"
+#include "work_queue.h"
 
 namespace tricolor::gc {
 
+// Shared by all markers of one cycle.
+struct MarkShared {
+  MarkQueue queue;
+  std::atomic<int> busy_markers{0};
+  std::atomic<size_t> marked_bytes{0};
+  std::atomic<size_t> marked_objects{0};
+};
+
 class Marker final : public Visitor {
  public:
-  explicit Marker(Heap& heap) : heap_(heap) {}
+  // `exclusive`: the only marker running (stop-the-world): plain mark bits.
+  Marker(Heap& heap, MarkShared& shared, bool exclusive);
+  Marker(const Marker&) = delete;
+  Marker& operator=(const Marker&) = delete;
+  ~Marker() override;
 
   void visit_object(const void* object) override;
   void visit_weak_slot(std::atomic<void*>* slot) override;
 
-  // Visits fields of grey objects until none is left.
-  void drain();
-  // Nulls recorded weak slots whose targets are white.
-  void clear_dead_weak_slots();
+  // Traces grey objects (local first, then the global queue) until none is
+  // left anywhere it can see, or `budget_objects` were traced. Returns true
+  // when it ran out of work.
+  bool drain(size_t budget_objects = SIZE_MAX);
+  // Hands local grey objects to the global queue, so others may take them.
+  void publish();
+  bool has_local_work() const { return local_ != nullptr && !local_->empty(); }
 
   bool is_marked(const void* object) const;
-  size_t marked_objects() const { return marked_objects_; }
+  // Weak slots met while tracing; the caller collects them after marking.
+  std::vector<std::atomic<void*>*, mi_stl_allocator<std::atomic<void*>*>>& weak_slots() { return weak_slots_; }
+  size_t traced_objects() const { return traced_objects_; }
 
  private:
-  void report_bad_pointer(const void* object, const char* problem) const;
+  static constexpr size_t kPrefetchDistance = 16;
+  void push(const void* object);
+  bool refill_local();
+  void become_busy();
+  void become_idle();
+  void flush_counters();
+  [[noreturn]] void report_bad_pointer(const void* object, const char* problem) const;
 
   Heap& heap_;
-  static constexpr size_t kPrefetchDistance = 16;
-  std::vector<const void*, mi_stl_allocator<const void*>> grey_;
-  std::vector<std::atomic<void*>*, mi_stl_allocator<std::atomic<void*>*>> weak_slots_;
-  const TypeInfo* holder_ = nullptr;  // the object being traced, for messages
+  MarkShared& shared_;
+  const bool exclusive_;
+  bool busy_ = false;
+  WorkPacket* local_ = nullptr;
+  size_t marked_bytes_ = 0;
   size_t marked_objects_ = 0;
+  size_t traced_objects_ = 0;
+  const TypeInfo* holder_ = nullptr;  // the object being traced, for messages
+  std::vector<std::atomic<void*>*, mi_stl_allocator<std::atomic<void*>*>> weak_slots_;
 };
 
 }  // namespace tricolor::gc

@@ -1,0 +1,72 @@
+// work_queue.h — mark work: packets of grey objects and the global queue.
+//
+// Owns: WorkPacket (a fixed array of grey object pointers) and MarkQueue, the
+// global lists of full and empty packets that markers (background workers,
+// assisting mutators, barrier flushes) exchange work through. Grey, for this
+// structure, means: mark bit set and the pointer sits in some packet (a
+// marker's local one or a full one here), its fields not yet visited.
+// Invariants:
+//  - a packet is owned by exactly one marker or sits in exactly one list;
+//  - packets are never freed while the queue lives, so a lock-free pop may
+//    read a packet's `next` after another thread took it (the 16-bit tag in
+//    the list head defeats ABA);
+//  - termination: no grey object exists when every marker's local packet is
+//    empty and full_count() == 0 (the collector checks this with every
+//    mutator's barrier buffer flushed, see collector.cpp).
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+namespace tricolor::gc {
+
+struct WorkPacket {
+  static constexpr size_t kCapacity = 509;
+  std::atomic<WorkPacket*> next{nullptr};
+  size_t count = 0;
+  const void* objects[kCapacity];
+
+  bool empty() const { return count == 0; }
+  bool full() const { return count == kCapacity; }
+};
+
+// A lock-free LIFO of packets (Treiber stack) with an ABA tag in the head's
+// top 16 bits (user-space addresses fit in 48 bits).
+class PacketStack {
+ public:
+  void push(WorkPacket* packet);
+  WorkPacket* pop();
+  bool empty() const { return pointer_of(head_.load(std::memory_order_acquire)) == nullptr; }
+
+ private:
+  static WorkPacket* pointer_of(uint64_t head) {
+    return reinterpret_cast<WorkPacket*>(head & ((uint64_t{1} << 48) - 1));
+  }
+  std::atomic<uint64_t> head_{0};
+};
+
+class MarkQueue {
+ public:
+  MarkQueue() = default;
+  MarkQueue(const MarkQueue&) = delete;
+  MarkQueue& operator=(const MarkQueue&) = delete;
+  ~MarkQueue();
+
+  WorkPacket* take_empty();             // an empty packet (allocated on demand)
+  void put_empty(WorkPacket* packet);
+  void put_full(WorkPacket* packet);    // any non-empty packet
+  WorkPacket* take_full();              // null when there is none
+  size_t full_count() const { return full_count_.load(std::memory_order_acquire); }
+  size_t packets_allocated() const { return allocated_.load(std::memory_order_relaxed); }
+
+ private:
+  PacketStack full_;
+  PacketStack empty_;
+  std::atomic<size_t> full_count_{0};
+  std::atomic<size_t> allocated_{0};
+  std::atomic<WorkPacket*> all_{nullptr};  // every packet, for the destructor
+  struct Chunk;
+};
+
+}  // namespace tricolor::gc
