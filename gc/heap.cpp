@@ -32,7 +32,8 @@ void* allocate_from_mimalloc(size_t bytes, const char* what) {
 }
 
 bool is_in_use(SpanState state) {
-  return state == SpanState::kCached || state == SpanState::kPartial || state == SpanState::kFull;
+  return state == SpanState::kCached || state == SpanState::kPartial || state == SpanState::kFull ||
+         state == SpanState::kSweeping;
 }
 
 }  // namespace
@@ -64,6 +65,7 @@ Span* SpanList::pop() {
 // ---------------------------------------------------------------- lifecycle
 
 Heap::~Heap() {
+  while (Span* span = unswept_large_.pop()) large_spans_.push(span);
   while (Span* span = large_spans_.pop()) {
     mi_free(reinterpret_cast<void*>(span->base));
     span->~Span();
@@ -161,16 +163,34 @@ Span* Heap::take_empty_span_locked() {
 }
 
 Span* Heap::acquire_span(uint8_t cls) {
-  Span* span;
-  {
-    std::lock_guard lock(mutex_);
-    span = partial_[cls].pop();
+  Span* span = nullptr;
+  for (;;) {
+    std::unique_lock lock(mutex_);
+    const uint32_t sg = sweepgen_.load(std::memory_order_relaxed);
+    const bool may_sweep = lazy_sweep_allowed_.load(std::memory_order_acquire);
+    if (may_sweep || (!partial_[cls].empty() && partial_[cls].front()->sweepgen == sg))
+      span = partial_[cls].pop();
+    if (span != nullptr && span->sweepgen.load(std::memory_order_relaxed) == sg - 2) {
+      // Lazy sweep: a span must be swept before it is allocated from.
+      set_state_locked(span, SpanState::kSweeping);
+      span->sweepgen.store(sg - 1, std::memory_order_relaxed);
+      lock.unlock();
+      sweep_claimed(span);
+      lock.lock();
+      if (span->state != SpanState::kPartial) {  // it came out empty or full: look again
+        span = nullptr;
+        continue;
+      }
+      partial_[cls].remove(span);
+    }
     if (span == nullptr) {
       span = take_empty_span_locked();
       span->init_small(cls);
+      span->sweepgen.store(sg, std::memory_order_relaxed);
     }
     span->rewind_cursor();
     set_state_locked(span, SpanState::kCached);
+    break;
   }
   // Outside the lock: at most one span (64 KiB) of clearing per refill.
   if (span->needs_zero) span->zero_free_slots();
@@ -221,9 +241,10 @@ uintptr_t Heap::allocate_large(size_t slot_bytes) {
   span->slot_count = 1;
   span->size_class = kLargeClass;
   span->state = SpanState::kLarge;
-  span->alloc_bits[0] = 1;
+  span->alloc_bits[0].store(1, std::memory_order_relaxed);
   {
     std::lock_guard lock(mutex_);
+    span->sweepgen.store(sweepgen_.load(std::memory_order_relaxed), std::memory_order_relaxed);
     counters_.metadata_bytes += sizeof(Span) + page_map_.assign(base, bytes, span);
     counters_.large_bytes += bytes;
     ++counters_.large_objects;
@@ -233,65 +254,132 @@ uintptr_t Heap::allocate_large(size_t slot_bytes) {
   return base;
 }
 
-void Heap::sweep_large_locked(bool poison, SweepTotals& totals) {
-  for (Span* span = large_spans_.front(); span != nullptr;) {
-    Span* next = span->next;
-    if (span->is_marked(0)) {
-      span->mark_bits[0].store(0, std::memory_order_relaxed);
-      totals.live_bytes += span->bytes;
-      ++totals.live_objects;
-    } else {
-      void* object = object_of_slot(span->base);
-      const TypeInfo* type = header_of(object)->type;
-      if (type->destroy != nullptr) type->destroy(object);
-      if (poison) std::memset(reinterpret_cast<void*>(span->base), 0xdb, std::min<size_t>(span->bytes, 4096));
-      large_spans_.remove(span);
-      page_map_.assign(span->base, span->bytes, nullptr);
-      totals.freed_bytes += span->bytes;
-      ++totals.freed_objects;
-      counters_.large_bytes -= span->bytes;
-      counters_.released_total_bytes += span->bytes;
-      counters_.metadata_bytes -= sizeof(Span);
-      --counters_.large_objects;
-      mi_free(reinterpret_cast<void*>(span->base));
-      span->~Span();
-      mi_free(span);
-    }
-    span = next;
+void Heap::sweep_large(Span* span) {
+  const bool live = span->is_marked(0);
+  if (live) {
+    span->mark_bits[0].store(0, std::memory_order_relaxed);
+    std::lock_guard lock(mutex_);
+    sweep_totals_.live_bytes += span->bytes;
+    ++sweep_totals_.live_objects;
+    span->state = SpanState::kLarge;
+    span->sweepgen.store(sweepgen_.load(std::memory_order_relaxed), std::memory_order_release);
+    large_spans_.push(span);
+    return;
   }
+  void* object = object_of_slot(span->base);
+  const TypeInfo* type = header_of(object)->type;
+  if (type->destroy != nullptr) type->destroy(object);
+  {
+    std::lock_guard lock(mutex_);
+    page_map_.assign(span->base, span->bytes, nullptr);
+    sweep_totals_.freed_bytes += span->bytes;
+    ++sweep_totals_.freed_objects;
+    counters_.large_bytes -= span->bytes;
+    counters_.released_total_bytes += span->bytes;
+    counters_.metadata_bytes -= sizeof(Span);
+    --counters_.large_objects;
+  }
+  freed_total_bytes_.fetch_add(span->bytes, std::memory_order_relaxed);
+  mi_free(reinterpret_cast<void*>(span->base));
+  span->~Span();
+  mi_free(span);
 }
 
 // ---------------------------------------------------------------- sweeping
 
-SweepTotals Heap::sweep_all(bool poison) {
-  SweepTotals totals;
+void Heap::begin_sweep_cycle(bool poison, bool lazy_allowed) {
   std::lock_guard lock(mutex_);
-  for (Arena* arena = arenas_; arena != nullptr; arena = arena->next) {
-    for (size_t i = 0; i < kSpansPerArena; ++i) {
-      Span* span = &arena->spans[i];
-      if (span->state == SpanState::kCached)
-        fatal("sweep: a span is still owned by an allocation cache");
-      if (!is_in_use(span->state)) continue;
+  poison_ = poison;
+  sweepgen_.store(sweepgen_.load(std::memory_order_relaxed) + 2, std::memory_order_release);
+  lazy_sweep_allowed_.store(lazy_allowed, std::memory_order_release);
+  sweep_arena_ = arenas_;
+  sweep_index_ = 0;
+  sweep_totals_ = SweepTotals{};
+  while (Span* span = large_spans_.pop()) unswept_large_.push(span);
+}
+
+// Under the lock: the next span whose sweepgen is sg - 2, now owned by the
+// caller (state kSweeping, sweepgen sg - 1); or null.
+Span* Heap::claim_unswept_locked() {
+  const uint32_t sg = sweepgen_.load(std::memory_order_relaxed);
+  if (Span* large = unswept_large_.pop()) {
+    large->state = SpanState::kSweeping;
+    large->sweepgen.store(sg - 1, std::memory_order_relaxed);
+    return large;
+  }
+  for (; sweep_arena_ != nullptr; sweep_arena_ = sweep_arena_->next, sweep_index_ = 0) {
+    for (; sweep_index_ < kSpansPerArena; ++sweep_index_) {
+      Span* span = &sweep_arena_->spans[sweep_index_];
+      if (span->sweepgen.load(std::memory_order_relaxed) != sg - 2) continue;
       if (span->state == SpanState::kPartial) partial_[span->size_class].remove(span);
-      const Span::SweepResult result = span->sweep(poison);
-      totals.live_bytes += result.live_slots * span->slot_bytes;
-      totals.freed_bytes += result.freed_slots * span->slot_bytes;
-      totals.live_objects += result.live_slots;
-      totals.freed_objects += result.freed_slots;
-      if (result.live_slots == 0) {
-        set_state_locked(span, SpanState::kFree);
-        free_spans_.push(span);
-      } else if (result.live_slots < span->slot_count) {
-        set_state_locked(span, SpanState::kPartial);
-        partial_[span->size_class].push(span);
-      } else {
-        set_state_locked(span, SpanState::kFull);
-      }
+      else if (span->state != SpanState::kFull) continue;  // empty or cached: nothing to sweep
+      set_state_locked(span, SpanState::kSweeping);
+      span->sweepgen.store(sg - 1, std::memory_order_relaxed);
+      ++sweep_index_;
+      return span;
     }
   }
-  sweep_large_locked(poison, totals);
+  return nullptr;
+}
+
+// Under the lock: a swept span goes to the list its occupancy calls for.
+void Heap::place_swept_locked(Span* span, size_t live_slots) {
+  if (live_slots == 0) {
+    set_state_locked(span, SpanState::kFree);
+    free_spans_.push(span);
+  } else if (live_slots < span->slot_count) {
+    set_state_locked(span, SpanState::kPartial);
+    partial_[span->size_class].push(span);
+  } else {
+    set_state_locked(span, SpanState::kFull);
+  }
+  span->sweepgen.store(sweepgen_.load(std::memory_order_relaxed), std::memory_order_release);
+}
+
+// Sweeps a span the caller claimed, outside the lock (destructors run here),
+// and places it. Small spans only.
+void Heap::sweep_claimed(Span* span) {
+  const Span::SweepResult result = span->sweep(poison_);
+  const size_t freed_bytes = result.freed_slots * span->slot_bytes;
+  freed_total_bytes_.fetch_add(freed_bytes, std::memory_order_relaxed);
+  std::lock_guard lock(mutex_);
+  sweep_totals_.live_bytes += result.live_slots * span->slot_bytes;
+  sweep_totals_.freed_bytes += freed_bytes;
+  sweep_totals_.live_objects += result.live_slots;
+  sweep_totals_.freed_objects += result.freed_slots;
+  place_swept_locked(span, result.live_slots);
+}
+
+bool Heap::sweep_next() {
+  Span* span;
+  {
+    std::lock_guard lock(mutex_);
+    span = claim_unswept_locked();
+  }
+  if (span == nullptr) return false;
+  if (span->is_large()) sweep_large(span);
+  else sweep_claimed(span);
+  return true;
+}
+
+SweepTotals Heap::sweep_totals() const {
+  std::lock_guard lock(mutex_);
+  return sweep_totals_;
+}
+
+bool Heap::is_unswept_and_dead(const void* object) const {
+  Span* span = span_of(object);
+  if (span == nullptr) return true;
+  const uint32_t sg = sweepgen_.load(std::memory_order_acquire);
+  const uint32_t span_gen = span->sweepgen.load(std::memory_order_acquire);
+  return (span_gen == sg - 2 || span_gen == sg - 1) && !span->is_marked(span->slot_index(object));
+}
+
+SweepTotals Heap::sweep_all(bool poison) {
+  begin_sweep_cycle(poison, /*lazy_allowed=*/true);
+  finish_sweep();
+  const SweepTotals totals = sweep_totals();
   heap_live_bytes_.store(totals.live_bytes, std::memory_order_relaxed);
-  freed_total_bytes_ += totals.freed_bytes;
   return totals;
 }
 

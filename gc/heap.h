@@ -94,8 +94,30 @@ class Heap {
 
   Span* span_of(const void* address) const { return page_map_.lookup(address); }
 
-  // World stopped, every cache flushed: sweeps every span, frees dead large
-  // objects and rebuilds the central lists.
+  // ---- sweeping (Go's sweep generations, see span.h) ----
+  // World stopped, every cache flushed, marking complete: every span and
+  // large object becomes "needs sweeping". `lazy_allowed`: allocation may
+  // sweep a span it takes (false until weak references are cleared, so that
+  // no slot a weak reference points at is reused before it is nulled).
+  void begin_sweep_cycle(bool poison, bool lazy_allowed);
+  void allow_lazy_sweep() { lazy_sweep_allowed_.store(true, std::memory_order_release); }
+  // Sweeps one unswept span or large object; false when none is left.
+  bool sweep_next();
+  // Sweeps everything still unswept (before the next mark may start).
+  void finish_sweep() {
+    while (sweep_next()) {
+    }
+  }
+  // Totals of the current sweep cycle (complete once finish_sweep returned).
+  SweepTotals sweep_totals() const;
+  // True if `object` survived the last mark, or its span was already swept
+  // (so `object` is whatever now lives there). For weak reads during sweeping.
+  bool is_unswept_and_dead(const void* object) const;
+  uint32_t sweep_generation() const { return sweepgen_.load(std::memory_order_acquire); }
+  // Sets the live-heap estimate (after marking: the marked bytes).
+  void reset_heap_live(size_t bytes) { heap_live_bytes_.store(bytes, std::memory_order_relaxed); }
+
+  // Stop-the-world convenience: begin_sweep_cycle + finish_sweep.
   SweepTotals sweep_all(bool poison);
   // Gives empty spans back to the OS (and whole empty arenas back to
   // mimalloc) until at most `retain_bytes` of empty committed spans remain.
@@ -115,7 +137,10 @@ class Heap {
   void set_state_locked(Span* span, SpanState state);
   void count_allocated(size_t bytes);
   void uncount_allocated(size_t bytes);
-  void sweep_large_locked(bool poison, SweepTotals& totals);
+  Span* claim_unswept_locked();
+  void sweep_claimed(Span* span);
+  void place_swept_locked(Span* span, size_t live_slots);
+  void sweep_large(Span* span);
 
   mutable std::mutex mutex_;
   PageMap page_map_;
@@ -125,6 +150,13 @@ class Heap {
   SpanList released_spans_;
   SpanList large_spans_;
   HeapCounters counters_;
+  std::atomic<uint32_t> sweepgen_{2};
+  std::atomic<bool> lazy_sweep_allowed_{true};
+  bool poison_ = false;
+  Arena* sweep_arena_ = nullptr;  // background sweep cursor
+  size_t sweep_index_ = 0;
+  SpanList unswept_large_;
+  SweepTotals sweep_totals_;
   std::atomic<size_t> heap_live_bytes_{0};
   std::atomic<size_t> allocated_total_bytes_{0};
   std::atomic<size_t> freed_total_bytes_{0};

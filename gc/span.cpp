@@ -9,7 +9,7 @@ inline constexpr unsigned char kPoisonByte = 0xdb;
 
 size_t Span::allocated_slots() const {
   size_t count = 0;
-  for (size_t w = 0; w < bitmap_words(); ++w) count += std::popcount(alloc_bits[w]);
+  for (size_t w = 0; w < bitmap_words(); ++w) count += std::popcount(alloc_bits[w].load(std::memory_order_relaxed));
   return count;
 }
 
@@ -36,7 +36,7 @@ void Span::init_small(uint8_t cls) {
   divide_magic = size_class_info.divide_magic;
   has_destructors = false;
   for (size_t w = 0; w < kBitmapWords; ++w) {
-    alloc_bits[w] = 0;
+    alloc_bits[w].store(0, std::memory_order_relaxed);
     mark_bits[w].store(0, std::memory_order_relaxed);
   }
   rewind_cursor();
@@ -46,7 +46,7 @@ Span::SweepResult Span::sweep(bool poison) {
   SweepResult result{0, 0};
   for (size_t w = 0; w < bitmap_words(); ++w) {
     const uint64_t marked = mark_bits[w].load(std::memory_order_relaxed);
-    const uint64_t allocated = alloc_bits[w];
+    const uint64_t allocated = alloc_bits[w].load(std::memory_order_relaxed);
     if (marked & ~allocated) [[unlikely]]
       fatal("sweep: a slot is marked but not allocated (a pointer into free memory was traced)");
     uint64_t dead = allocated & ~marked;
@@ -62,7 +62,7 @@ Span::SweepResult Span::sweep(bool poison) {
       }
       if (poison) std::memset(reinterpret_cast<void*>(slot_address(index)), kPoisonByte, slot_bytes);
     }
-    alloc_bits[w] = marked;
+    alloc_bits[w].store(marked, std::memory_order_relaxed);
     mark_bits[w].store(0, std::memory_order_relaxed);
   }
   if (result.freed_slots != 0) needs_zero = true;

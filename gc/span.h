@@ -51,6 +51,7 @@ enum class SpanState : uint8_t {
   kPartial,   // in the heap's partial list for its class
   kFull,      // every slot allocated; found again only by sweeping
   kLarge,     // one large object
+  kSweeping,  // claimed by one sweeper (a background sweeper or a mutator)
 };
 
 struct Span {
@@ -63,6 +64,10 @@ struct Span {
   SpanState state = SpanState::kFree;
   bool needs_zero = false;
   bool has_destructors = false;  // some slot's type has a destructor
+  // Sweep generation, as in Go: the heap's generation sg advances by 2 when a
+  // mark ends; sweepgen == sg - 2: needs sweeping, sg - 1: being swept,
+  // sg: swept. Written under the heap lock, read lock-free by weak reads.
+  std::atomic<uint32_t> sweepgen{0};
   Arena* arena = nullptr;        // null for large spans
   Span* next = nullptr;          // intrusive list links (central lists)
   Span* prev = nullptr;
@@ -72,7 +77,9 @@ struct Span {
   uint32_t cursor_word = 0;
   uint64_t free_cache = 0;
 
-  uint64_t alloc_bits[kBitmapWords] = {};
+  // Atomics accessed relaxed: written by the owner (cache or sweeper), read
+  // by checked-build markers and the verifier on other threads.
+  std::atomic<uint64_t> alloc_bits[kBitmapWords] = {};
   std::atomic<uint64_t> mark_bits[kBitmapWords] = {};
 
   size_t bitmap_words() const { return (slot_count + 63) / 64; }
@@ -109,7 +116,9 @@ struct Span {
   bool is_marked(size_t index) const {
     return (mark_bits[index >> 6].load(std::memory_order_relaxed) >> (index & 63)) & 1;
   }
-  bool is_allocated(size_t index) const { return (alloc_bits[index >> 6] >> (index & 63)) & 1; }
+  bool is_allocated(size_t index) const {
+    return (alloc_bits[index >> 6].load(std::memory_order_relaxed) >> (index & 63)) & 1;
+  }
 
   // Fast path of the owning cache: the next free slot's address, or 0 when
   // the span is exhausted. No atomics, no lock. Cost: a ctz, two stores; a
@@ -117,13 +126,14 @@ struct Span {
   uintptr_t take_free_slot() {
     while (free_cache == 0) [[unlikely]] {
       if (cursor_word >= bitmap_words()) return 0;
-      free_cache = ~alloc_bits[cursor_word] & valid_mask(cursor_word);
+      free_cache = ~alloc_bits[cursor_word].load(std::memory_order_relaxed) & valid_mask(cursor_word);
       ++cursor_word;
     }
     const unsigned bit = static_cast<unsigned>(std::countr_zero(free_cache));
     free_cache &= free_cache - 1;
     const size_t word = cursor_word - 1;
-    alloc_bits[word] |= uint64_t{1} << bit;
+    alloc_bits[word].store(alloc_bits[word].load(std::memory_order_relaxed) | (uint64_t{1} << bit),
+                           std::memory_order_relaxed);
     return slot_address(word * 64 + bit);
   }
 
