@@ -16,12 +16,16 @@
 namespace tricolor {
 namespace gc {
 extern std::atomic<bool> g_barrier_enabled;
+// Set from the start of a mark until the weak references of that cycle have
+// been cleared: weak reads must shade (marking) or check liveness (sweeping).
+extern std::atomic<bool> g_weak_read_check;
 // Shades old and new value (hybrid Yuasa + Dijkstra barrier) into the
 // current mutator's barrier buffer. Out of line: only runs while marking.
 void write_barrier_slow(const void* old_target, const void* new_target);
-// Shades a target read through a weak reference while marking, so that a
-// reference the mutator just obtained cannot be cleared under it.
-void weak_read_barrier_slow(const void* target);
+// A target read through a weak reference: while marking it is shaded (the
+// reader may store it anywhere); after the mark, before the weak references
+// were cleared, a target that died reads as null.
+const void* weak_read_slow(const void* target);
 }  // namespace gc
 
 // The raw barrier entry point for embedders who keep managed pointers in their
@@ -34,10 +38,20 @@ inline void write_barrier(const void* old_target, const void* new_target) {
     gc::write_barrier_slow(old_target, new_target);
 }
 
-// Called by WeakMember::get() and WeakRef::get() with the target they read.
-inline void weak_read_barrier(const void* target) {
-  if (gc::g_barrier_enabled.load(std::memory_order_relaxed)) [[unlikely]]
-    gc::weak_read_barrier_slow(target);
+// Called by WeakMember::get() and WeakRef::get() with the target they read;
+// returns what the reader may use. Outside collections: one relaxed load.
+inline const void* weak_read(const void* target) {
+  if (target != nullptr && gc::g_weak_read_check.load(std::memory_order_relaxed)) [[unlikely]]
+    return gc::weak_read_slow(target);
+  return target;
+}
+
+// Called by WeakMember stores: while marking the new target is shaded, so an
+// object allocated black (never traced) cannot keep a weak slot to an object
+// that dies this cycle.
+inline void weak_store_barrier(const void* new_target) {
+  if (new_target != nullptr && gc::g_barrier_enabled.load(std::memory_order_relaxed)) [[unlikely]]
+    gc::write_barrier_slow(nullptr, new_target);
 }
 
 }  // namespace tricolor

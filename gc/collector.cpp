@@ -1,30 +1,76 @@
-// collector.cpp — the stop-the-world cycle (see collector.h for the order).
+// collector.cpp — the concurrent and the stop-the-world cycle (see
+// collector.h for the order of the steps and the invariant they keep).
 #include "collector.h"
 
+#include <time.h>
+
+#include <algorithm>
+
+#include "barrier.h"
 #include "marker.h"
 #include "mutator.h"
 #include "roots.h"
 #include "verifier.h"
 
 namespace tricolor::gc {
+namespace {
 
-Collector::Collector(GcConfig config) : config_(std::move(config)) {
-  std::lock_guard lock(stats_mutex_);
-  recompute_goal_locked();
+std::atomic<Collector*> g_current_collector{nullptr};
+
+uint64_t thread_cpu_ns() {
+  timespec now{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+  return static_cast<uint64_t>(now.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(now.tv_nsec);
 }
 
-Collector::~Collector() = default;
+// Assists start only once a mutator owes this many objects of mark work, so
+// that a few small refills do not each pay for setting up a marker.
+constexpr size_t kMinAssistObjects = 32;
+
+}  // namespace
+
+Collector* Collector::current() { return g_current_collector.load(std::memory_order_acquire); }
+
+Collector::Collector(GcConfig config) : config_(std::move(config)), mark_shared_(std::make_unique<MarkShared>()) {
+  {
+    std::lock_guard lock(stats_mutex_);
+    recompute_goal_locked();
+  }
+  world_.set_pause_recorder([this](uint64_t ttsp, uint64_t pause) { record_mutator_pause(ttsp, pause); });
+  g_current_collector.store(this, std::memory_order_release);
+  if (config_.mode == CollectorMode::kConcurrent) driver_ = std::thread([this] { driver_main(); });
+}
+
+Collector::~Collector() {
+  if (driver_.joinable()) {
+    {
+      std::lock_guard lock(driver_mutex_);
+      shutting_down_ = true;
+    }
+    driver_wakeup_.notify_all();
+    driver_.join();
+  }
+  g_current_collector.store(nullptr, std::memory_order_release);
+}
 
 uint64_t Collector::now_ns() const {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - created_)
       .count();
 }
 
+// ---------------------------------------------------------------- pacing
+
 void Collector::recompute_goal_locked() {
   const size_t goal = heap_goal(PacerInputs{live_bytes_, config_.gc_percent, config_.memory_limit_bytes,
                                             config_.min_heap_bytes, heap_.counters().metadata_bytes});
   stats_.heap_goal_bytes = goal;
-  trigger_bytes_.store(goal, std::memory_order_relaxed);
+  size_t trigger = goal;
+  if (config_.mode == CollectorMode::kConcurrent && goal != kNoHeapGoal && goal > live_bytes_) {
+    const auto runway = static_cast<size_t>(static_cast<double>(goal - live_bytes_) * config_.trigger_runway_fraction);
+    trigger = goal - runway;
+  }
+  // While a concurrent cycle runs, no new one may be requested.
+  if (phase_.load(std::memory_order_relaxed) != Phase::kMark) trigger_bytes_.store(trigger, std::memory_order_relaxed);
 }
 
 int Collector::set_gc_percent(int percent) {
@@ -43,28 +89,293 @@ int64_t Collector::set_memory_limit(int64_t bytes) {
   return previous;
 }
 
-void Collector::mark(Marker& marker) {
+// ---------------------------------------------------------------- requests
+
+void Collector::collect(Mutator* self, CycleReason reason) {
+  if (config_.mode == CollectorMode::kStw) return run_stw_cycle(self, reason);
+  uint64_t target;
+  {
+    std::lock_guard lock(driver_mutex_);
+    target = cycles_started_ + 1;  // a cycle that starts after this call
+    cycle_requested_ = true;
+    if (reason == CycleReason::kExplicit) requested_reason_ = reason;
+  }
+  driver_wakeup_.notify_one();
+  // Blocked while waiting: handshakes are done on our behalf, stops skip us.
+  if (self != nullptr) self->enter_blocking();
+  {
+    std::unique_lock lock(driver_mutex_);
+    cycle_done_.wait(lock, [&] { return cycles_completed_ >= target; });
+  }
+  if (self != nullptr) self->leave_blocking();
+}
+
+void Collector::start_cycle_for(Mutator& self) {
+  if (config_.mode == CollectorMode::kStw) return run_stw_cycle(&self, CycleReason::kHeapGoal);
+  request_cycle(CycleReason::kHeapGoal);
+}
+
+void Collector::request_cycle(CycleReason reason) {
+  trigger_bytes_.store(SIZE_MAX, std::memory_order_relaxed);  // one request per cycle
+  {
+    std::lock_guard lock(driver_mutex_);
+    cycle_requested_ = true;
+    if (reason == CycleReason::kExplicit) requested_reason_ = reason;
+  }
+  driver_wakeup_.notify_one();
+}
+
+void Collector::driver_main() {
+  std::unique_lock lock(driver_mutex_);
+  for (;;) {
+    driver_wakeup_.wait(lock, [&] { return cycle_requested_ || shutting_down_; });
+    if (shutting_down_) return;
+    const CycleReason reason = requested_reason_;
+    cycle_requested_ = false;
+    requested_reason_ = CycleReason::kHeapGoal;
+    ++cycles_started_;
+    lock.unlock();
+    run_concurrent_cycle(reason);
+    lock.lock();
+    ++cycles_completed_;
+    cycle_done_.notify_all();
+  }
+}
+
+// ---------------------------------------------------------------- concurrent cycle
+
+void Collector::run_concurrent_cycle(CycleReason reason) {
+  CycleReport report;
+  report.reason = reason;
+  report.concurrent = true;
+  report.start_ns = now_ns();
+  trigger_bytes_.store(SIZE_MAX, std::memory_order_relaxed);
+  heap_.finish_sweep();  // the previous cycle's, normally done already
+  report.heap_before_bytes = heap_.heap_live_bytes();
+  const size_t released_before = heap_.counters().released_total_bytes;
+  MarkShared& shared = *mark_shared_;
+  shared.reset();
+
+  // ---- pause 1: barrier on, allocate black. O(threads).
+  {
+    const uint64_t asked = now_ns();
+    world_.stop(nullptr);
+    const uint64_t stopped = now_ns();
+    phase_.store(Phase::kMark, std::memory_order_release);
+    g_weak_read_check.store(true, std::memory_order_seq_cst);
+    g_barrier_enabled.store(true, std::memory_order_seq_cst);
+    world_.for_each([](Mutator& m) {
+      m.set_allocate_black(true);
+      m.take_black_allocated_bytes();
+      m.assist_debt_objects() = 0;
+    });
+    // Assist rate: last cycle's traced objects spread over the runway left.
+    const size_t live_now = heap_.heap_live_bytes();
+    size_t goal;
+    {
+      std::lock_guard lock(stats_mutex_);
+      goal = stats_.heap_goal_bytes;
+    }
+    const size_t runway = goal > live_now && goal != kNoHeapGoal ? goal - live_now : (size_t{1} << 20);
+    const size_t expected = std::max<size_t>(last_marked_objects_, live_now / 64);
+    assist_objects_per_kib_.store(expected * 1024 / std::max<size_t>(runway, 1 << 20), std::memory_order_relaxed);
+    world_.start();
+    report.pause1_ns = now_ns() - asked;
+    record_global_pause(stopped - asked, report.pause1_ns);
+  }
+  // ---- roots and concurrent mark.
+  const uint64_t mark_started = now_ns();
+  const uint64_t cpu_started = thread_cpu_ns();
+  {
+    Marker marker(heap_, shared, /*exclusive=*/false);
+    global_roots().trace_strong(marker);
+    marker.publish();
+    world_.handshake([&](Mutator& m) {
+      Marker own(heap_, shared, false);
+      m.scan_roots(own);
+      m.drain_barrier_buffer(own);
+      own.publish();
+    });
+    for (;;) {
+      marker.drain();
+      if (!mark_looks_complete()) {  // an assist holds work: let it finish
+        std::this_thread::yield();
+        continue;
+      }
+      // Nothing grey in sight: collect what the barrier buffers hold.
+      world_.handshake([&](Mutator& m) {
+        if (m.barrier_buffer_entries() == 0) return;
+        Marker own(heap_, shared, false);
+        m.drain_barrier_buffer(own);
+        own.publish();
+      });
+      if (!mark_looks_complete()) continue;
+      // ---- pause 2: prove the mark complete in O(threads), or go on.
+      ++report.termination_attempts;
+      const uint64_t asked = now_ns();
+      world_.stop(nullptr);
+      const uint64_t stopped = now_ns();
+      std::unique_lock foreign(foreign_shade_mutex_);
+      bool complete = mark_looks_complete();
+      world_.for_each([&](Mutator& m) { complete = complete && m.barrier_buffer_entries() == 0; });
+      if (complete) end_mark_in_pause(report);
+      foreign.unlock();
+      world_.start();
+      const uint64_t pause = now_ns() - asked;
+      record_global_pause(stopped - asked, pause);
+      if (complete) {
+        report.pause2_ns = pause;
+        break;
+      }
+    }
+  }
+  report.background_cpu_ns = thread_cpu_ns() - cpu_started;
+  report.mark_ns = now_ns() - mark_started;
+
+  // ---- weak references, then concurrent sweep.
+  const uint64_t sweep_started = now_ns();
+  clear_dead_weak_references();
+  g_weak_read_check.store(false, std::memory_order_seq_cst);
+  heap_.allow_lazy_sweep();
+  heap_.finish_sweep();
+  phase_.store(Phase::kOff, std::memory_order_release);
+  report.sweep_ns = now_ns() - sweep_started;
+  finish_cycle(report, released_before);
+}
+
+bool Collector::mark_looks_complete() {
+  // Order matters (marker.h): a marker turns busy before it takes a packet,
+  // so reading the queue first and the busy count second cannot miss work.
+  const MarkShared& shared = *mark_shared_;
+  return shared.queue.full_count() == 0 && shared.busy_markers.load(std::memory_order_seq_cst) == 0;
+}
+
+// World stopped, mark proven complete.
+void Collector::end_mark_in_pause(CycleReport& report) {
+  if (config_.verify) verify_marks(*this);
+  phase_.store(Phase::kSweep, std::memory_order_release);
+  g_barrier_enabled.store(false, std::memory_order_seq_cst);
+  size_t black_bytes = 0;
+  world_.for_each([&](Mutator& m) {
+    m.set_allocate_black(false);
+    black_bytes += m.take_black_allocated_bytes();
+    m.flush_allocation_cache();  // O(size classes): spans must be swept before reuse
+  });
+  report.heap_at_mark_end_bytes = heap_.heap_live_bytes();
+  const size_t live = mark_shared_->marked_bytes.load(std::memory_order_relaxed) + black_bytes;
+  heap_.reset_heap_live(live);
+  heap_.begin_sweep_cycle(config_.poison_freed, /*lazy_allowed=*/false);
+  report.mutators = world_.size();
+  std::lock_guard lock(stats_mutex_);
+  live_bytes_ = live;
+  last_marked_objects_ = mark_shared_->marked_objects.load(std::memory_order_relaxed);
+  recompute_goal_locked();
+}
+
+void Collector::clear_dead_weak_references() {
+  auto is_live = [this](const void* target) { return !heap_.is_unswept_and_dead(target); };
+  for (std::atomic<void*>* slot : mark_shared_->weak_slots) {
+    void* target = slot->load(std::memory_order_relaxed);
+    // A mutator may store into the slot meanwhile: clear only what we judged.
+    if (target != nullptr && !is_live(target))
+      slot->compare_exchange_strong(target, nullptr, std::memory_order_relaxed);
+  }
+  mark_shared_->weak_slots.clear();
+  global_roots().clear_dead_weak(is_live);
+}
+
+void Collector::finish_cycle(CycleReport& report, size_t released_before) {
+  const SweepTotals totals = heap_.sweep_totals();
+  report.live_bytes = totals.live_bytes;
+  report.freed_bytes = totals.freed_bytes;
+  report.live_objects = totals.live_objects;
+  report.freed_objects = totals.freed_objects;
+  {
+    std::lock_guard lock(stats_mutex_);
+    report.goal_bytes = stats_.heap_goal_bytes;
+  }
+  const HeapCounters memory = heap_.counters();
+  heap_.release_free_memory(retained_free_bytes(report.goal_bytes, memory.in_use_span_bytes + memory.large_bytes));
+  report.released_bytes = heap_.counters().released_total_bytes - released_before;
+  report.assist_cpu_ns = assist_cpu_ns_.exchange(0, std::memory_order_relaxed);
+  if (report.mutators == 0) report.mutators = world_.size();
+  if (report.cycle == 0) {
+    std::lock_guard lock(stats_mutex_);
+    report.cycle = stats_.collections + 1;
+  }
+  record_cycle(report);
+  if (config_.on_cycle) config_.on_cycle(report);
+}
+
+// ---------------------------------------------------------------- assists
+
+void Collector::assist(Mutator& self, size_t bytes) {
+  size_t& debt = self.assist_debt_objects();
+  debt += bytes * assist_objects_per_kib_.load(std::memory_order_relaxed) / 1024;
+  if (debt < kMinAssistObjects) return;
+  const uint64_t started = now_ns();
+  Marker marker(heap_, *mark_shared_, /*exclusive=*/false);
+  const bool out_of_work = marker.drain(std::min(debt, kAssistSliceObjects));
+  marker.publish();
+  // No work to be had: the background marker is ahead; forgive the rest.
+  debt = out_of_work ? 0 : debt - std::min(debt, marker.traced_objects());
+  assist_cpu_ns_.fetch_add(now_ns() - started, std::memory_order_relaxed);
+}
+
+// ---------------------------------------------------------------- barrier slow paths
+
+void Collector::shade_buffered(Mutator& mutator) {
+  Marker marker(heap_, *mark_shared_, /*exclusive=*/false);
+  mutator.drain_barrier_buffer(marker);
+  marker.publish();
+}
+
+void Collector::shade_from_foreign_thread(const void* old_target, const void* new_target) {
+  std::lock_guard lock(foreign_shade_mutex_);
+  if (phase_.load(std::memory_order_acquire) != Phase::kMark) return;  // the mark already ended
+  Marker marker(heap_, *mark_shared_, /*exclusive=*/false);
+  marker.visit_object(old_target);
+  marker.visit_object(new_target);
+  marker.publish();
+}
+
+const void* Collector::weak_read_slow(const void* target) {
+  if (target == nullptr) return nullptr;
+  if (phase_.load(std::memory_order_acquire) == Phase::kMark) {
+    // The reader may now store it anywhere: it must survive this cycle.
+    if (Mutator* self = Mutator::current()) self->record_barrier(nullptr, target);
+    else shade_from_foreign_thread(nullptr, target);
+    return target;
+  }
+  return heap_.is_unswept_and_dead(target) ? nullptr : target;
+}
+
+// ---------------------------------------------------------------- stop-the-world cycle
+
+void Collector::stw_mark(Marker& marker) {
   global_roots().trace_strong(marker);
   marker.drain();
   world_.for_each([&](Mutator& mutator) {
     mutator.scan_roots(marker);
     marker.drain();
   });
-  for (std::atomic<void*>* slot : marker.weak_slots()) {
+  marker.publish();
+  for (std::atomic<void*>* slot : mark_shared_->weak_slots) {
     void* target = slot->load(std::memory_order_relaxed);
     if (target != nullptr && !marker.is_marked(target)) slot->store(nullptr, std::memory_order_relaxed);
   }
+  mark_shared_->weak_slots.clear();
   global_roots().clear_dead_weak([&](const void* target) { return marker.is_marked(target); });
 }
 
-void Collector::collect(Mutator* self, CycleReason reason) {
-  const uint64_t cycles_seen = cycles_completed_.load(std::memory_order_acquire);
+void Collector::run_stw_cycle(Mutator* self, CycleReason reason) {
+  const uint64_t cycles_seen = stw_cycles_completed_.load(std::memory_order_acquire);
   // Waiting for another thread's cycle: be blocked meanwhile, so that cycle's
   // stop does not wait for us.
   if (self != nullptr) self->enter_blocking();
-  std::unique_lock cycle_lock(cycle_mutex_);
+  std::unique_lock cycle_lock(stw_cycle_mutex_);
   if (self != nullptr) self->leave_blocking();
-  if (reason == CycleReason::kHeapGoal && cycles_completed_.load(std::memory_order_acquire) != cycles_seen &&
+  if (reason == CycleReason::kHeapGoal && stw_cycles_completed_.load(std::memory_order_acquire) != cycles_seen &&
       heap_.heap_live_bytes() < trigger_bytes_.load(std::memory_order_relaxed))
     return;  // another thread collected while we waited
 
@@ -72,6 +383,7 @@ void Collector::collect(Mutator* self, CycleReason reason) {
   report.reason = reason;
   report.start_ns = now_ns();
   report.heap_before_bytes = heap_.heap_live_bytes();
+  report.heap_at_mark_end_bytes = report.heap_before_bytes;
   const size_t released_before = heap_.counters().released_total_bytes;
 
   world_.stop(self);
@@ -79,9 +391,12 @@ void Collector::collect(Mutator* self, CycleReason reason) {
   report.ttsp_ns = stopped_ns - report.start_ns;
   report.mutators = world_.size();
 
-  MarkShared shared;
-  Marker marker(heap_, shared, /*exclusive=*/true);
-  mark(marker);
+  MarkShared& shared = *mark_shared_;
+  shared.reset();
+  {
+    Marker marker(heap_, shared, /*exclusive=*/true);
+    stw_mark(marker);
+  }
   const uint64_t marked_ns = now_ns();
   report.mark_ns = marked_ns - stopped_ns;
 
@@ -91,36 +406,42 @@ void Collector::collect(Mutator* self, CycleReason reason) {
     std::lock_guard lock(stats_mutex_);
     live_bytes_ = totals.live_bytes;
     recompute_goal_locked();
-    report.goal_bytes = stats_.heap_goal_bytes;
   }
-  const HeapCounters memory = heap_.counters();
-  heap_.release_free_memory(
-      retained_free_bytes(report.goal_bytes, memory.in_use_span_bytes + memory.large_bytes));
-  report.sweep_ns = now_ns() - marked_ns;
   if (config_.verify) verify_heap(*this);
-  report.cycle = cycles_completed_.load(std::memory_order_relaxed) + 1;
-  cycles_completed_.store(report.cycle, std::memory_order_release);
-
+  report.sweep_ns = now_ns() - marked_ns;
+  report.cycle = stw_cycles_completed_.load(std::memory_order_relaxed) + 1;
+  stw_cycles_completed_.store(report.cycle, std::memory_order_release);
   world_.start();
   report.pause_ns = now_ns() - report.start_ns;
-  report.live_bytes = totals.live_bytes;
-  report.freed_bytes = totals.freed_bytes;
-  report.live_objects = totals.live_objects;
-  report.freed_objects = totals.freed_objects;
-  report.released_bytes = heap_.counters().released_total_bytes - released_before;
-  record_cycle(report);
+  record_global_pause(report.ttsp_ns, report.pause_ns);
   cycle_lock.unlock();
-  if (config_.on_cycle) config_.on_cycle(report);
+  finish_cycle(report, released_before);
+}
+
+// ---------------------------------------------------------------- stats
+
+void Collector::record_global_pause(uint64_t ttsp_ns, uint64_t pause_ns) {
+  std::lock_guard lock(stats_mutex_);
+  stats_.pause_ns.record(pause_ns);
+  stats_.global_pause_ns.record(pause_ns);
+  stats_.ttsp_ns.record(ttsp_ns);
+  stats_.total_pause_ns += pause_ns;
+}
+
+void Collector::record_mutator_pause(uint64_t ttsp_ns, uint64_t pause_ns) {
+  std::lock_guard lock(stats_mutex_);
+  stats_.pause_ns.record(pause_ns);
+  stats_.ttsp_ns.record(ttsp_ns);
+  stats_.total_pause_ns += pause_ns;
 }
 
 void Collector::record_cycle(const CycleReport& report) {
   std::lock_guard lock(stats_mutex_);
   ++stats_.collections;
   if (report.reason == CycleReason::kExplicit) ++stats_.explicit_collections;
-  stats_.pause_ns.record(report.pause_ns);
-  stats_.ttsp_ns.record(report.ttsp_ns);
-  stats_.total_pause_ns += report.pause_ns;
   stats_.live_bytes = report.live_bytes;
+  stats_.assist_cpu_ns += report.assist_cpu_ns;
+  stats_.background_cpu_ns += report.background_cpu_ns;
 }
 
 GcStats Collector::stats() {

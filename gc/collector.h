@@ -1,27 +1,40 @@
-// collector.h — the cycle driver of the stop-the-world mark-sweep collector.
+// collector.h — the cycle driver: concurrent (default) and stop-the-world.
 //
-// A cycle, in order (all inside one pause in this stop-the-world collector,
-// the correctness oracle the concurrent collector is checked against):
-//   1. stop: every mutator reaches a safepoint or is inside a BlockingRegion
-//      (gc/world.h); the time this takes is the time-to-safepoint.
-//   2. mark: global roots (Persistent), then each mutator's roots (its root
-//      scanner, its Local handles, objects under construction), then
-//      transitively every reachable object (gc/marker.h).
-//   3. weak: weak slots and WeakRefs whose target stayed white are nulled.
-//   4. sweep: allocation caches are flushed, every span is swept (dead objects'
-//      destructors run, slots become free), empty spans and dead large objects
-//      are freed, memory beyond the next goal goes back to the OS.
-//   5. pace: the next heap goal from the live bytes (gc/pacer.h).
-//   6. start: mutators resume; the pause ends here.
-// A cycle starts when an allocation finds heap live ≥ goal, or on collect().
-// Invariant: at most one cycle runs at a time (the cycle lock); a mutator
-// waiting for that lock counts as blocked so it cannot hold the world back.
+// Concurrent cycle, after Go's (DESIGN.md §4), driven by one background
+// thread that is also the background marker:
+//   0. finish sweeping the previous cycle (outside any pause).
+//   1. pause 1 (O(threads)): phase = mark, write barrier on, every mutator
+//      allocates black from now on.
+//   2. roots: global roots (Persistent) by the driver; each mutator scans its
+//      own roots and hands over its barrier buffer at its next safepoint (a
+//      per-thread handshake: only that thread pauses); a blocked mutator's
+//      roots are scanned on its behalf.
+//   3. concurrent mark: the background marker drains the shared queue;
+//      mutators that allocate pay assists in slices of at most
+//      kAssistSliceObjects objects; the barrier buffers what mutators store.
+//   4. termination: when no work is visible, a handshake flushes every
+//      barrier buffer; if still nothing is grey, pause 2 checks it once more
+//      in O(threads) (no buffered entry, no busy marker, empty queue) and, if
+//      clean, ends the mark: barrier off, allocation white, caches flushed,
+//      sweep generation advanced. If not clean, the world restarts and
+//      marking continues.
+//   5. weak: slots whose target was not marked are nulled (weak reads in the
+//      meantime check liveness themselves), then lazy sweeping is allowed.
+//   6. concurrent sweep: the driver sweeps; allocation sweeps the spans it
+//      takes. Memory beyond the next goal goes back to the OS.
+// Stop-the-world cycle: all of the above in one pause (the oracle).
+// Invariant (the hybrid barrier's): from pause 1 to pause 2 every managed
+// pointer store shades both the old and the new target, and objects are
+// born black; so a mutator's roots, scanned once, never need a rescan.
 #pragma once
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
+#include <memory>
 #include <mutex>
+#include <thread>
 
 #include "config.h"
 #include "heap.h"
@@ -35,22 +48,38 @@ class Mutator;
 
 namespace tricolor::gc {
 
+struct MarkShared;
 class Marker;
+
+enum class Phase : uint8_t { kOff, kMark, kSweep };
 
 class Collector {
  public:
+  // Largest assist slice: bounds the time one allocation spends marking.
+  static constexpr size_t kAssistSliceObjects = 256;
+
   explicit Collector(GcConfig config);
   Collector(const Collector&) = delete;
   Collector& operator=(const Collector&) = delete;
   ~Collector();
 
-  // Runs a full cycle. `self` is the calling mutator, or null.
+  // Runs a full cycle (mark and sweep) that starts after this call, and
+  // returns when it is complete. `self` is the calling mutator, or null.
   void collect(Mutator* self, CycleReason reason);
-  // Called from allocation slow paths: collects if the heap reached its goal.
+  // Allocation slow paths: start a cycle if the heap reached its trigger.
   void collect_if_due(Mutator& self) {
     if (heap_.heap_live_bytes() >= trigger_bytes_.load(std::memory_order_relaxed)) [[unlikely]]
-      collect(&self, CycleReason::kHeapGoal);
+      start_cycle_for(self);
   }
+  // Allocation slow paths, after taking `bytes`: pay the assist during mark.
+  void after_refill(Mutator& self, size_t bytes) {
+    if (phase_.load(std::memory_order_relaxed) == Phase::kMark) [[unlikely]] assist(self, bytes);
+  }
+
+  // Barrier slow paths (gc/barrier.cpp).
+  void shade_buffered(Mutator& mutator);
+  void shade_from_foreign_thread(const void* old_target, const void* new_target);
+  const void* weak_read_slow(const void* target);
 
   // Return the previous value; the new goal applies at once.
   int set_gc_percent(int percent);
@@ -59,23 +88,60 @@ class Collector {
   GcStats stats();
   Heap& heap() { return heap_; }
   World& world() { return world_; }
+  CollectorMode mode() const { return config_.mode; }
+  Phase phase() const { return phase_.load(std::memory_order_acquire); }
   uint64_t now_ns() const;
 
+  // The collector of this process (one Runtime at a time), for barrier slow
+  // paths on threads without a mutator.
+  static Collector* current();
+
  private:
+  void start_cycle_for(Mutator& self);
+  void request_cycle(CycleReason reason);
+  void driver_main();
+  void run_concurrent_cycle(CycleReason reason);
+  void run_stw_cycle(Mutator* self, CycleReason reason);
+  void stw_mark(Marker& marker);
+  bool mark_looks_complete();
+  void end_mark_in_pause(CycleReport& report);
+  void clear_dead_weak_references();
+  void finish_cycle(CycleReport& report, size_t released_before);
+  void assist(Mutator& self, size_t bytes);
   void recompute_goal_locked();
-  void mark(Marker& marker);
+  void record_global_pause(uint64_t ttsp_ns, uint64_t pause_ns);
+  void record_mutator_pause(uint64_t ttsp_ns, uint64_t pause_ns);
   void record_cycle(const CycleReport& report);
 
   GcConfig config_;
   Heap heap_;
   World world_;
-  std::mutex cycle_mutex_;           // one cycle at a time
-  std::mutex stats_mutex_;           // guards stats_ and settings
+  std::unique_ptr<MarkShared> mark_shared_;
+  std::atomic<Phase> phase_{Phase::kOff};
+  std::mutex stats_mutex_;  // guards stats_, settings, live_bytes_
   GcStats stats_;
   size_t live_bytes_ = 0;
+  size_t last_marked_objects_ = 0;
   std::atomic<size_t> trigger_bytes_{SIZE_MAX};
-  std::atomic<uint64_t> cycles_completed_{0};
+  std::atomic<uint64_t> assist_objects_per_kib_{0};
+  std::atomic<uint64_t> assist_cpu_ns_{0};
+  std::mutex foreign_shade_mutex_;  // shading by threads without a mutator
   const std::chrono::steady_clock::time_point created_ = std::chrono::steady_clock::now();
+
+  // Stop-the-world mode: one cycle at a time, run by the requesting thread.
+  std::mutex stw_cycle_mutex_;
+  std::atomic<uint64_t> stw_cycles_completed_{0};
+
+  // Concurrent mode: the driver thread and its requests.
+  std::mutex driver_mutex_;
+  std::condition_variable driver_wakeup_;
+  std::condition_variable cycle_done_;
+  bool cycle_requested_ = false;
+  bool shutting_down_ = false;
+  CycleReason requested_reason_ = CycleReason::kHeapGoal;
+  uint64_t cycles_started_ = 0;
+  uint64_t cycles_completed_ = 0;
+  std::thread driver_;
 };
 
 }  // namespace tricolor::gc

@@ -15,12 +15,21 @@ namespace tricolor::gc {
 
 struct CycleReport;
 
+enum class CollectorMode : uint8_t {
+  kConcurrent,  // concurrent mark and sweep; pauses do O(threads) work
+  kStw,         // everything in one pause: the correctness oracle, a baseline
+};
+
 struct GcConfig {
+  CollectorMode mode = CollectorMode::kConcurrent;
   int gc_percent = 100;                      // < 0: off (GOGC=off)
   int64_t memory_limit_bytes = INT64_MAX;    // INT64_MAX: no limit
   size_t min_heap_bytes = size_t{4} << 20;   // smallest heap goal
   bool poison_freed = kChecked;              // fill freed slots with 0xdb
-  bool verify = false;                       // walk the heap after every cycle (gc/verifier.h)
+  bool verify = false;                       // verify marking/sweeping every cycle (gc/verifier.h)
+  // Concurrent mode: the fraction of (heap goal - live) left as runway when
+  // a cycle starts: trigger = goal - runway * (goal - live).
+  double trigger_runway_fraction = 0.3;
   // Called after every cycle, outside the pause, on the collecting thread.
   std::function<void(const CycleReport&)> on_cycle;
 };

@@ -44,6 +44,11 @@ void Marker::flush_counters() {
   shared_.marked_objects.fetch_add(marked_objects_, std::memory_order_relaxed);
   marked_bytes_ = 0;
   marked_objects_ = 0;
+  if (!weak_slots_.empty()) {
+    std::lock_guard lock(shared_.weak_mutex);
+    shared_.weak_slots.insert(shared_.weak_slots.end(), weak_slots_.begin(), weak_slots_.end());
+    weak_slots_.clear();
+  }
 }
 
 void Marker::visit_object(const void* object) {

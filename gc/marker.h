@@ -21,6 +21,7 @@
 #include <mimalloc.h>
 
 #include <atomic>
+#include <mutex>
 #include <cstddef>
 #include <vector>
 
@@ -36,6 +37,17 @@ struct MarkShared {
   std::atomic<int> busy_markers{0};
   std::atomic<size_t> marked_bytes{0};
   std::atomic<size_t> marked_objects{0};
+  // Weak slots met by any marker this cycle, cleared after the mark if their
+  // target stayed white. Appended under weak_mutex; read once marking ended.
+  std::mutex weak_mutex;
+  std::vector<std::atomic<void*>*, mi_stl_allocator<std::atomic<void*>*>> weak_slots;
+
+  // A new cycle: counters to zero (the queue is empty between cycles).
+  void reset() {
+    marked_bytes.store(0, std::memory_order_relaxed);
+    marked_objects.store(0, std::memory_order_relaxed);
+    weak_slots.clear();
+  }
 };
 
 class Marker final : public Visitor {
@@ -58,8 +70,6 @@ class Marker final : public Visitor {
   bool has_local_work() const { return local_ != nullptr && !local_->empty(); }
 
   bool is_marked(const void* object) const;
-  // Weak slots met while tracing; the caller collects them after marking.
-  std::vector<std::atomic<void*>*, mi_stl_allocator<std::atomic<void*>*>>& weak_slots() { return weak_slots_; }
   size_t traced_objects() const { return traced_objects_; }
 
  private:
@@ -68,7 +78,7 @@ class Marker final : public Visitor {
   bool refill_local();
   void become_busy();
   void become_idle();
-  void flush_counters();
+  void flush_counters();  // also hands weak slots to MarkShared
   [[noreturn]] void report_bad_pointer(const void* object, const char* problem) const;
 
   Heap& heap_;

@@ -46,23 +46,22 @@ class Member {
 };
 
 // A field that does not keep its target alive. After a collection in which the
-// target died, get() returns null. Stores need no barrier (a weak slot is
-// never a path that marking must follow).
+// target died, get() returns null. A store while marking shades its target
+// (weak_store_barrier) so that objects born black keep no dangling slot.
 template <class T>
 class WeakMember {
  public:
   WeakMember() = default;
-  WeakMember(T* target) : slot_(target) {}  // NOLINT(google-explicit-constructor)
+  WeakMember(T* target) : slot_(target) { weak_store_barrier(target); }  // NOLINT(google-explicit-constructor)
   WeakMember(const WeakMember& other) : slot_(other.slot_.load(std::memory_order_relaxed)) {}
   WeakMember& operator=(const WeakMember& other) { return *this = other.get(); }
   WeakMember& operator=(T* target) {
+    weak_store_barrier(target);
     slot_.store(target, std::memory_order_relaxed);
     return *this;
   }
   T* get() const {
-    auto* target = static_cast<T*>(slot_.load(std::memory_order_relaxed));
-    weak_read_barrier(target);
-    return target;
+    return static_cast<T*>(const_cast<void*>(weak_read(slot_.load(std::memory_order_relaxed))));
   }
   explicit operator bool() const { return get() != nullptr; }
   std::atomic<void*>* slot() const { return &slot_; }

@@ -31,10 +31,14 @@ Mutator::Mutator(gc::Collector& collector)
 }
 
 Mutator::~Mutator() {
-  // Blocked first: a collector that is stopping the world must not wait for
-  // us while we wait for the registry lock.
-  collector_.world().enter_blocking(*this);
+  // While still running (the collector never touches a running mutator's
+  // state): drop the roots, hand over barrier entries and cached spans.
+  root_scanner_ = nullptr;
+  flush_barrier_buffer();
   flush_allocation_cache();
+  // Then blocked: a collector stopping the world or shaking hands must not
+  // wait for us while we wait for the registry lock.
+  collector_.world().enter_blocking(*this);
   collector_.world().remove(this);
   tl_current_mutator = nullptr;
 }
@@ -48,7 +52,20 @@ void Mutator::check_thread(const char* operation) const {
   throw UsageError(message.str());
 }
 
-void Mutator::safepoint_slow() { collector_.world().park(*this); }
+void Mutator::safepoint_slow() {
+  const uint32_t poll = poll_.load(std::memory_order_acquire);
+  if (poll & kPollHandshake) collector_.world().answer_handshake(*this);
+  if (poll_.load(std::memory_order_acquire) & kPollStop) collector_.world().park(*this);
+}
+
+void Mutator::drain_barrier_buffer(Visitor& visitor) {
+  for (size_t i = 0; i < barrier_count_; ++i) visitor.visit_object(barrier_buffer_[i]);
+  barrier_count_ = 0;
+}
+
+void Mutator::flush_barrier_buffer() {
+  if (barrier_count_ != 0) collector_.shade_buffered(*this);
+}
 
 void Mutator::enter_blocking() {
   if constexpr (kChecked) check_thread("BlockingRegion");
@@ -66,6 +83,7 @@ uintptr_t Mutator::refill_and_take(uint8_t cls) {
   safepoint();
   gc::Span* span = heap_.acquire_span(cls);
   cache_[cls] = span;
+  collector_.after_refill(*this, span->free_slots() * span->slot_bytes);
   return span->take_free_slot();
 }
 
@@ -76,11 +94,14 @@ void* Mutator::allocate_large(size_t slot_bytes, const TypeInfo* type) {
   gc::Span* span = heap_.span_of(reinterpret_cast<void*>(slot));
   reinterpret_cast<gc::ObjectHeader*>(slot)->type = type;
   if (allocate_black_.load(std::memory_order_relaxed)) mark_new_object(span, slot);
+  // Unreachable and not yet a root: an assist here cannot see the object.
+  collector_.after_refill(*this, slot_bytes);
   return gc::object_of_slot(slot);
 }
 
 void Mutator::mark_new_object(gc::Span* span, uintptr_t slot) {
-  span->try_mark(span->slot_index(gc::object_of_slot(slot)));
+  if (span->try_mark(span->slot_index(gc::object_of_slot(slot))))
+    black_allocated_bytes_ += span->is_large() ? span->bytes : span->slot_bytes;
 }
 
 void Mutator::flush_allocation_cache() {

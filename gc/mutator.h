@@ -19,6 +19,7 @@
 #include <cstring>
 #include <functional>
 #include <thread>
+#include <utility>
 
 #include "errors.h"
 #include "heap.h"
@@ -44,7 +45,12 @@ enum class MutatorStatus : uint32_t {
   kRunning,   // may touch the heap at any moment
   kBlocked,   // inside a BlockingRegion: will not touch the heap
   kParked,    // stopped at a safepoint until the world restarts
+  kClaimed,   // blocked, and the collector is doing its handshake for it
 };
+
+// Bits of the safepoint poll word.
+inline constexpr uint32_t kPollStop = 1;       // the world is stopping: park
+inline constexpr uint32_t kPollHandshake = 2;  // run the collector's handshake
 
 class Mutator {
  public:
@@ -81,6 +87,14 @@ class Mutator {
     return gc::object_of_slot(slot);
   }
 
+  // Write-barrier slow path (gc/barrier.cpp): buffers both targets; a full
+  // buffer is shaded in one batch. No atomics until the flush.
+  void record_barrier(const void* old_target, const void* new_target) {
+    if (barrier_count_ + 2 > kBarrierBufferEntries) [[unlikely]] flush_barrier_buffer();
+    if (old_target != nullptr) barrier_buffer_[barrier_count_++] = old_target;
+    if (new_target != nullptr) barrier_buffer_[barrier_count_++] = new_target;
+  }
+
   // The embedder's roots: called with the collector's visitor while this
   // mutator is stopped. Visit every managed pointer the thread holds outside
   // the heap (an interpreter's value stack and registers).
@@ -100,8 +114,16 @@ class Mutator {
   // Throws UsageError unless called on the owning thread.
   void check_thread(const char* operation) const;
 
-  // ---- used by the collector (gc/) only ----
+  // ---- used by the collector (gc/) only, on the owning thread or while
+  // this mutator is stopped or claimed ----
   void scan_roots(Visitor& visitor);
+  // Shades every buffered barrier target through `visitor` and empties the buffer.
+  void drain_barrier_buffer(Visitor& visitor);
+  void flush_barrier_buffer();
+  size_t barrier_buffer_entries() const { return barrier_count_; }
+  void set_allocate_black(bool on) { allocate_black_.store(on, std::memory_order_relaxed); }
+  size_t take_black_allocated_bytes() { return std::exchange(black_allocated_bytes_, 0); }
+  size_t& assist_debt_objects() { return assist_debt_objects_; }
   void flush_allocation_cache();
   LocalRootNode*& local_roots() { return local_roots_; }
   void push_constructing(const void* object) {
@@ -123,6 +145,12 @@ class Mutator {
   std::atomic<uint32_t> poll_{0};
   std::atomic<MutatorStatus> status_{MutatorStatus::kRunning};
   std::atomic<bool> allocate_black_{false};
+  std::atomic<uint32_t> handshake_pending_{0};
+  static constexpr size_t kBarrierBufferEntries = 256;
+  size_t barrier_count_ = 0;
+  const void* barrier_buffer_[kBarrierBufferEntries];
+  size_t black_allocated_bytes_ = 0;
+  size_t assist_debt_objects_ = 0;
   gc::Span* cache_[gc::kNumSizeClasses] = {};
   LocalRootNode* local_roots_ = nullptr;
   static constexpr size_t kMaxConstructionDepth = 64;

@@ -35,7 +35,9 @@ void RootRegistry::clear_dead_weak(const std::function<bool(const void*)>& is_li
   std::lock_guard lock(mutex_);
   for (RootNode* node = weak_; node != nullptr; node = node->next) {
     void* target = node->object.load(std::memory_order_relaxed);
-    if (target != nullptr && !is_live(target)) node->object.store(nullptr, std::memory_order_relaxed);
+    // The owner may assign meanwhile: clear only the value judged dead.
+    if (target != nullptr && !is_live(target))
+      node->object.compare_exchange_strong(target, nullptr, std::memory_order_relaxed);
   }
 }
 

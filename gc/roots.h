@@ -86,21 +86,20 @@ template <class T>
 class WeakRef {
  public:
   WeakRef() { gc::global_roots().add_weak(&node_); }
-  WeakRef(T* target) : WeakRef() { node_.object.store(target, std::memory_order_relaxed); }  // NOLINT
+  WeakRef(T* target) : WeakRef() { *this = target; }  // NOLINT
   WeakRef(const WeakRef& other) : WeakRef(other.get()) {}
   WeakRef& operator=(const WeakRef& other) { return *this = other.get(); }
   ~WeakRef() { gc::global_roots().remove_weak(&node_); }
 
   WeakRef& operator=(T* target) {
+    weak_store_barrier(target);
     node_.object.store(target, std::memory_order_relaxed);
     return *this;
   }
   // The target, or null if it has been collected. Hold the result in a Local
   // or a Member before the next safepoint to keep it alive.
   T* get() const {
-    auto* target = static_cast<T*>(node_.object.load(std::memory_order_relaxed));
-    weak_read_barrier(target);
-    return target;
+    return static_cast<T*>(const_cast<void*>(weak_read(node_.object.load(std::memory_order_relaxed))));
   }
   explicit operator bool() const { return get() != nullptr; }
 

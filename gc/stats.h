@@ -19,11 +19,20 @@ enum class CycleReason : uint8_t { kHeapGoal, kExplicit };
 struct CycleReport {
   uint64_t cycle = 0;               // 1-based
   CycleReason reason = CycleReason::kHeapGoal;
+  bool concurrent = false;          // which collector ran it
   uint64_t start_ns = 0;            // since the collector was created
+  // Stop-the-world mode: the one pause and its parts.
   uint64_t ttsp_ns = 0;             // stop requested → every mutator stopped
-  uint64_t mark_ns = 0;             // roots + transitive marking + weak clearing
-  uint64_t sweep_ns = 0;            // sweeping and releasing memory
-  uint64_t pause_ns = 0;            // stop requested → world restarted
+  uint64_t mark_ns = 0;             // marking (concurrent: wall clock of the concurrent mark)
+  uint64_t sweep_ns = 0;            // sweeping and releasing memory (concurrent: wall clock)
+  uint64_t pause_ns = 0;            // stop requested → world restarted (stw mode)
+  // Concurrent mode: the two global pauses (each O(threads)).
+  uint64_t pause1_ns = 0;           // start: barrier on, allocate black
+  uint64_t pause2_ns = 0;           // mark termination: barrier off
+  uint64_t termination_attempts = 0;  // stops needed to prove the mark complete
+  uint64_t assist_cpu_ns = 0;       // mark work done by allocating mutators
+  uint64_t background_cpu_ns = 0;   // mark work done by the background marker
+  size_t heap_at_mark_end_bytes = 0;
   size_t heap_before_bytes = 0;     // heap live when the cycle started
   size_t live_bytes = 0;            // marked
   size_t freed_bytes = 0;
@@ -37,8 +46,14 @@ struct CycleReport {
 struct GcStats {
   uint64_t collections = 0;
   uint64_t explicit_collections = 0;
-  Histogram pause_ns;               // one entry per stop-the-world pause
-  Histogram ttsp_ns;                // time-to-safepoint of each stop
+  // Every pause a mutator experienced: each global stop (decision to stop →
+  // world restarted) and each per-thread handshake the mutator answered
+  // (time it spent stopped in it).
+  Histogram pause_ns;
+  Histogram ttsp_ns;                // time-to-safepoint of each stop and handshake
+  Histogram global_pause_ns;        // the global stops only
+  uint64_t assist_cpu_ns = 0;       // cumulative
+  uint64_t background_cpu_ns = 0;   // cumulative
   uint64_t total_pause_ns = 0;
   size_t heap_live_bytes = 0;       // now: live after last cycle + allocated since
   size_t heap_goal_bytes = 0;       // SIZE_MAX: no goal (GOGC=off, no limit)

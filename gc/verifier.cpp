@@ -23,7 +23,8 @@ using MiMap = std::unordered_map<K, V, std::hash<K>, std::equal_to<K>, mi_stl_al
 
 class VerifyingVisitor final : public Visitor {
  public:
-  VerifyingVisitor(Heap& heap, VerifyResult& result) : heap_(heap), result_(result) {}
+  VerifyingVisitor(Heap& heap, VerifyResult& result, bool expect_marked)
+      : heap_(heap), result_(result), expect_marked_(expect_marked) {}
 
   void set_root(const char* root_kind) { root_kind_ = root_kind; }
 
@@ -56,6 +57,8 @@ class VerifyingVisitor final : public Visitor {
     if (span->is_large() ? offset != 0 : offset % span->slot_bytes != 0)
       fail(object, "points inside an object");
     if (!span->is_allocated(span->slot_index(object))) fail(object, "points at a freed slot (lost object)");
+    if (expect_marked_ && !span->is_marked(span->slot_index(object)))
+      fail(object, "is reachable but unmarked at the end of marking (lost object)");
     const TypeInfo* type = header_of(object)->type;
     if (type == nullptr || type == &kFillerType) fail(object, "has no valid type header (corrupt object)");
   }
@@ -72,17 +75,16 @@ class VerifyingVisitor final : public Visitor {
 
   Heap& heap_;
   VerifyResult& result_;
+  const bool expect_marked_;
   const char* root_kind_ = "root";
   const void* current_ = nullptr;
   MiMap<const void*, const void*> parent_of_;
   std::vector<const void*, mi_stl_allocator<const void*>> pending_;
 };
 
-}  // namespace
-
-VerifyResult verify_heap(Collector& collector) {
+VerifyResult walk_from_roots(Collector& collector, bool expect_marked) {
   VerifyResult result;
-  VerifyingVisitor visitor(collector.heap(), result);
+  VerifyingVisitor visitor(collector.heap(), result, expect_marked);
   visitor.set_root("Persistent");
   global_roots().trace_strong(visitor);
   visitor.walk();
@@ -93,5 +95,10 @@ VerifyResult verify_heap(Collector& collector) {
   });
   return result;
 }
+
+}  // namespace
+
+VerifyResult verify_heap(Collector& collector) { return walk_from_roots(collector, false); }
+VerifyResult verify_marks(Collector& collector) { return walk_from_roots(collector, true); }
 
 }  // namespace tricolor::gc

@@ -1,6 +1,7 @@
 // world.cpp — the stop protocol (see world.h for the invariants).
 #include "world.h"
 
+#include <chrono>
 #include <thread>
 
 #include "mutator.h"
@@ -32,7 +33,7 @@ void World::stop(Mutator* self) {
   registry_mutex_.lock();
   stop_requested_.store(1, std::memory_order_seq_cst);
   for (Mutator* m = head_; m != nullptr; m = m->next_)
-    if (m != self) m->poll_.store(1, std::memory_order_relaxed);
+    if (m != self) m->poll_.fetch_or(kPollStop, std::memory_order_seq_cst);
   for (Mutator* m = head_; m != nullptr; m = m->next_)
     if (m != self) wait_until_stopped(*m);
 }
@@ -49,7 +50,7 @@ void World::wait_until_stopped(Mutator& mutator) {
 }
 
 void World::start() {
-  for (Mutator* m = head_; m != nullptr; m = m->next_) m->poll_.store(0, std::memory_order_relaxed);
+  for (Mutator* m = head_; m != nullptr; m = m->next_) m->poll_.fetch_and(~kPollStop, std::memory_order_seq_cst);
   stop_requested_.store(0, std::memory_order_seq_cst);
   stop_requested_.notify_all();
   registry_mutex_.unlock();
@@ -72,8 +73,64 @@ void World::enter_blocking(Mutator& mutator) {
 }
 
 void World::leave_blocking(Mutator& mutator) {
-  mutator.status_.store(MutatorStatus::kRunning, std::memory_order_seq_cst);
+  // A claimed mutator waits until the collector gives it back.
+  for (;;) {
+    MutatorStatus expected = MutatorStatus::kBlocked;
+    if (mutator.status_.compare_exchange_strong(expected, MutatorStatus::kRunning, std::memory_order_seq_cst))
+      break;
+    mutator.status_.wait(MutatorStatus::kClaimed, std::memory_order_seq_cst);
+  }
   if (stop_requested_.load(std::memory_order_seq_cst) != 0) park(mutator);
+}
+
+uint64_t World::now_ns() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                   std::chrono::steady_clock::now().time_since_epoch())
+                                   .count());
+}
+
+void World::handshake(const HandshakeOp& op) {
+  std::lock_guard lock(registry_mutex_);
+  handshake_op_ = &op;
+  handshake_requested_ns_.store(now_ns(), std::memory_order_relaxed);
+  for (Mutator* m = head_; m != nullptr; m = m->next_) {
+    m->handshake_pending_.store(1, std::memory_order_seq_cst);
+    m->poll_.fetch_or(kPollHandshake, std::memory_order_seq_cst);
+  }
+  for (Mutator* m = head_; m != nullptr; m = m->next_) wait_for_handshake(*m);
+  handshake_op_ = nullptr;
+}
+
+void World::wait_for_handshake(Mutator& mutator) {
+  for (int round = 0;; ++round) {
+    if (mutator.handshake_pending_.load(std::memory_order_acquire) == 0) return;
+    MutatorStatus expected = MutatorStatus::kBlocked;
+    if (mutator.status_.compare_exchange_strong(expected, MutatorStatus::kClaimed, std::memory_order_seq_cst)) {
+      if (mutator.handshake_pending_.load(std::memory_order_acquire) != 0) {
+        (*handshake_op_)(mutator);
+        mutator.poll_.fetch_and(~kPollHandshake, std::memory_order_seq_cst);
+        mutator.handshake_pending_.store(0, std::memory_order_release);
+      }
+      mutator.status_.store(MutatorStatus::kBlocked, std::memory_order_seq_cst);
+      mutator.status_.notify_all();
+      return;
+    }
+    // The mutator is running: it answers at its next poll.
+    if (round < 64) continue;
+    if (round < 1024) std::this_thread::yield();
+    else std::this_thread::sleep_for(std::chrono::microseconds(20));
+  }
+}
+
+void World::answer_handshake(Mutator& mutator) {
+  if (mutator.handshake_pending_.load(std::memory_order_acquire) == 0) return;
+  const uint64_t started = now_ns();
+  (*handshake_op_)(mutator);
+  const uint64_t finished = now_ns();
+  mutator.poll_.fetch_and(~kPollHandshake, std::memory_order_seq_cst);
+  mutator.handshake_pending_.store(0, std::memory_order_release);
+  if (pause_recorder_)
+    pause_recorder_(started - handshake_requested_ns_.load(std::memory_order_relaxed), finished - started);
 }
 
 }  // namespace tricolor::gc

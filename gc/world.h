@@ -1,9 +1,14 @@
-// world.h — the registry of mutators and the stop-the-world protocol.
+// world.h — the registry of mutators, the stop-the-world protocol and the
+// ragged per-thread handshake.
 //
-// Owns: the list of registered mutators and the handshake that stops them all
-// at safepoints and restarts them. A mutator counts as stopped when it is
-// parked at a safepoint or inside a BlockingRegion; the collector never waits
-// for a blocked thread.
+// Owns: the list of registered mutators; stop()/start(), which stop them all
+// at safepoints and restart them; and handshake(op), which has every mutator
+// run `op` on itself at its next safepoint while the others keep running
+// (only that thread pauses, for the time op takes). A mutator counts as
+// stopped when it is parked or inside a BlockingRegion; the collector never
+// waits for a blocked thread: it claims it (kBlocked → kClaimed) and runs
+// the handshake on its behalf, and the thread cannot leave the region until
+// it is given back.
 // Invariants:
 //  - the registry lock is held from stop() to start(): no mutator registers,
 //    unregisters or leaves the stopped state while the world is stopped.
@@ -11,14 +16,18 @@
 //    reads each status; a mutator stores its status (running) and then reads
 //    stop_requested_. So either the collector sees the mutator running and
 //    waits for it, or the mutator sees the request and parks again.
-//  - only start() clears a mutator's poll word, while that mutator is still
-//    parked, so a request can never be lost between two stops.
+//  - only start() clears a mutator's stop bit, while that mutator is still
+//    parked, so a request can never be lost between two stops; a handshake
+//    bit is cleared only after its op ran, by whoever ran it.
+//  - stop() and handshake() are called by one collector thread at a time and
+//    never overlap.
 // Called by: gc/collector.cpp (stop/start), gc/mutator.cpp (park, blocking).
 #pragma once
 
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 
 namespace tricolor {
@@ -45,6 +54,18 @@ class World {
   }
   size_t size() const { return count_.load(std::memory_order_relaxed); }
 
+  using HandshakeOp = std::function<void(Mutator&)>;
+  // Runs `op` once for every registered mutator: by the mutator itself at its
+  // next safepoint, or by the caller for a blocked one. Returns when all ran.
+  void handshake(const HandshakeOp& op);
+  // Called with (time-to-safepoint, pause) for every handshake a mutator
+  // answered itself, on that mutator's thread.
+  void set_pause_recorder(std::function<void(uint64_t ttsp_ns, uint64_t pause_ns)> recorder) {
+    pause_recorder_ = std::move(recorder);
+  }
+
+  // Mutator side: run the pending handshake (from safepoint_slow).
+  void answer_handshake(Mutator& mutator);
   // Mutator side: park at a safepoint until the world restarts.
   void park(Mutator& mutator);
   // Mutator side: leave a BlockingRegion, parking first if a stop is underway.
@@ -54,11 +75,16 @@ class World {
  private:
   static Mutator* next_of(Mutator* mutator);
   void wait_until_stopped(Mutator& mutator);
+  void wait_for_handshake(Mutator& mutator);
+  static uint64_t now_ns();
 
   std::mutex registry_mutex_;
   Mutator* head_ = nullptr;
   std::atomic<size_t> count_{0};
   std::atomic<uint32_t> stop_requested_{0};
+  const HandshakeOp* handshake_op_ = nullptr;   // set while a handshake runs
+  std::atomic<uint64_t> handshake_requested_ns_{0};
+  std::function<void(uint64_t, uint64_t)> pause_recorder_;
 };
 
 }  // namespace tricolor::gc

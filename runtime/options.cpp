@@ -127,6 +127,13 @@ bool apply_verify(std::string_view value, Options& opts) {
   return true;
 }
 
+bool apply_mode(std::string_view value, Options& opts) {
+  if (value == "concurrent") opts.concurrent = true;
+  else if (value == "stw") opts.concurrent = false;
+  else return false;
+  return true;
+}
+
 constexpr OptionSpec kOptionTable[] = {
     {"GOGC", "percent | off", "100",
      "off or a decimal percentage from 0 to 2147483647 (e.g. 200); "
@@ -152,6 +159,11 @@ constexpr OptionSpec kOptionTable[] = {
      "0 or 1",
      "1 runs the heap verifier at every collection (slow; for debugging).",
      apply_verify},
+    {"TRICOLOR_MODE", "concurrent | stw", "concurrent",
+     "concurrent or stw",
+     "concurrent: mark and sweep run beside the program, pauses do O(threads) work; "
+     "stw: the whole collection in one pause (the correctness oracle and a baseline).",
+     apply_mode},
 };
 
 // The value as it appears in an error: quoted content stays on one line.

@@ -1,7 +1,7 @@
 // options.h — the collector's tunables, read once from the environment.
 //
 // Owns: the Options struct, the declarative table of environment variables
-// (GOGC, GOMEMLIMIT, GODEBUG, TRICOLOR_MIN_HEAP, TRICOLOR_VERIFY) that fills
+// (GOGC, GOMEMLIMIT, GODEBUG, TRICOLOR_MIN_HEAP, TRICOLOR_VERIFY, TRICOLOR_MODE) that fills
 // it, the parsers behind each row, and the Markdown rendering of that table.
 // Invariant: every Options produced by from_env()/from_lookup() holds only
 // values a parser accepted (gc_percent >= 0 or kGcPercentOff, a non-negative
@@ -42,6 +42,7 @@ struct Options {
   bool gctrace = false;                           // GODEBUG=gctrace=1
   int64_t min_heap_bytes = int64_t{4} << 20;      // TRICOLOR_MIN_HEAP: smallest heap goal
   bool verify = false;                            // TRICOLOR_VERIFY: verify heap every collection
+  bool concurrent = true;                         // TRICOLOR_MODE: concurrent | stw
 
   // Reads the process environment (std::getenv). Call before other threads
   // may modify the environment. Throws ConfigError on the first malformed

@@ -19,6 +19,7 @@ gc::GcConfig config_from(const Options& options) {
   config.memory_limit_bytes = options.memory_limit_bytes;
   config.min_heap_bytes = static_cast<size_t>(options.min_heap_bytes);
   config.verify = options.verify;
+  config.mode = options.concurrent ? gc::CollectorMode::kConcurrent : gc::CollectorMode::kStw;
   if (options.gctrace) config.on_cycle = log_gctrace_line;
   return config;
 }

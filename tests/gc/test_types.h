@@ -5,6 +5,8 @@
 
 #include <atomic>
 #include <cstdint>
+#include <cstdlib>
+#include <string>
 
 namespace test {
 
@@ -43,10 +45,11 @@ struct Blob {
   uint64_t words[4] = {};
 };
 
-// Options with no environment influence, for deterministic tests.
+// Default options, except the collector mode, which the test registration
+// chooses with TRICOLOR_MODE (each gc suite runs once per mode).
 inline tricolor::Options quiet_options() {
   tricolor::Options o;
-  o.gc_percent = 100;
+  if (const char* mode = std::getenv("TRICOLOR_MODE")) o.concurrent = std::string(mode) != "stw";
   return o;
 }
 

@@ -53,9 +53,17 @@ TEST_CASE("mutator threads allocate and link objects while collections happen") 
   CHECK(failures == 0);
   const Stats s = rt.stats();
   CHECK(s.collections > 10);
-  CHECK(s.pause_ns.count() == s.collections);
-  CHECK(s.ttsp_ns.count() == s.collections);
-  CHECK(s.pause_ns.max() >= s.ttsp_ns.max());
+  if (rt.options().concurrent) {
+    // Two global pauses per cycle at least (more when termination retries),
+    // plus the handshakes each mutator answered itself.
+    CHECK(s.global_pause_ns.count() >= 2 * s.collections);
+    CHECK(s.pause_ns.count() > s.global_pause_ns.count());
+  } else {
+    CHECK(s.global_pause_ns.count() == s.collections);
+    CHECK(s.pause_ns.count() == s.collections);
+    CHECK(s.pause_ns.max() >= s.ttsp_ns.max());  // a stop's pause includes its ttsp
+  }
+  CHECK(s.ttsp_ns.count() == s.pause_ns.count());
   CHECK(s.mutators == 0);
 }
 
@@ -79,7 +87,7 @@ TEST_CASE("a thread inside a BlockingRegion does not hold a collection back") {
     MutatorScope m(rt);
     for (int i = 0; i < 3; ++i) rt.collect();  // would hang if it waited for the sleeper
   }
-  CHECK(rt.stats().collections == 3);
+  CHECK(rt.stats().collections >= 3);
   release = true;
   sleeper.join();
 }
@@ -103,12 +111,14 @@ TEST_CASE("a mutator that polls late is waited for, and the wait is time-to-safe
   stop = true;
   spinner.join();
   const Stats s = rt.stats();
-  REQUIRE(s.collections == 1);
-  // The spinner polls every 20 ms, so the stop waited up to that long; the
-  // pause includes the wait. (A lower bound can't be asserted: the collection
-  // may start right before a poll.)
-  CHECK(s.ttsp_ns.max() <= s.pause_ns.max());
-  CHECK(s.pause_ns.max() < 5'000'000'000ull);
+  REQUIRE(s.collections >= 1);
+  // The spinner polls every 20 ms, so stops and handshakes waited up to that
+  // long. (A lower bound can't be asserted: a request may come right before a
+  // poll.) A global pause includes its time-to-safepoint; a handshake's pause
+  // is only the work the mutator did, its ttsp was spent running.
+  CHECK(s.global_pause_ns.max() >= s.ttsp_ns.min());
+  if (!rt.options().concurrent) CHECK(s.ttsp_ns.max() <= s.pause_ns.max());
+  CHECK(s.ttsp_ns.max() < 5'000'000'000ull);
 }
 
 TEST_CASE("API misuse is a named error") {

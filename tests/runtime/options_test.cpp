@@ -165,7 +165,8 @@ TEST_CASE("from_lookup treats an empty variable as unset") {
                                {"GOMEMLIMIT", ""},
                                {"GODEBUG", ""},
                                {"TRICOLOR_MIN_HEAP", ""},
-                               {"TRICOLOR_VERIFY", ""}}
+                               {"TRICOLOR_VERIFY", ""},
+                               {"TRICOLOR_MODE", ""}}
                            .options();
   CHECK(opts == Options{});
 }
@@ -185,6 +186,8 @@ TEST_CASE("from_lookup applies each variable") {
   }
   SUBCASE("TRICOLOR_VERIFY=1") { CHECK(FakeEnv{{"TRICOLOR_VERIFY", "1"}}.options().verify); }
   SUBCASE("TRICOLOR_VERIFY=0") { CHECK_FALSE(FakeEnv{{"TRICOLOR_VERIFY", "0"}}.options().verify); }
+  SUBCASE("TRICOLOR_MODE=stw") { CHECK_FALSE(FakeEnv{{"TRICOLOR_MODE", "stw"}}.options().concurrent); }
+  SUBCASE("TRICOLOR_MODE=concurrent") { CHECK(FakeEnv{{"TRICOLOR_MODE", "concurrent"}}.options().concurrent); }
   SUBCASE("all together") {
     const Options opts = FakeEnv{{"GOGC", "200"},
                                  {"GOMEMLIMIT", "1GiB"},
@@ -229,6 +232,23 @@ TEST_CASE("GODEBUG: a gctrace value other than 0 or 1 is refused") {
     CHECK(message.find("GODEBUG") != std::string::npos);
     CHECK(message.find("gctrace") != std::string::npos);
     CHECK(message.find("0 or 1") != std::string::npos);
+  }
+}
+
+TEST_CASE("TRICOLOR_MODE accepts only concurrent and stw") {
+  for (const char* bad : {"", "STW", "parallel", "stw ", "1"}) {
+    CAPTURE(bad);
+    if (*bad == '\0') continue;  // empty means unset
+    const FakeEnv env{{"TRICOLOR_MODE", bad}};
+    CHECK_THROWS_AS(env.options(), ConfigError);
+  }
+  try {
+    FakeEnv{{"TRICOLOR_MODE", "fast"}}.options();
+    FAIL("expected ConfigError");
+  } catch (const ConfigError& e) {
+    const std::string message = e.what();
+    CHECK(message.find("TRICOLOR_MODE") != std::string::npos);
+    CHECK(message.find("concurrent or stw") != std::string::npos);
   }
 }
 
