@@ -370,6 +370,7 @@ SweepTotals Heap::sweep_totals() const {
 bool Heap::is_unswept_and_dead(const void* object) const {
   Span* span = span_of(object);
   if (span == nullptr) return true;
+  span->acquire_geometry();
   const uint32_t sg = sweepgen_.load(std::memory_order_acquire);
   const uint32_t span_gen = span->sweepgen.load(std::memory_order_acquire);
   return (span_gen == sg - 2 || span_gen == sg - 1) && !span->is_marked(span->slot_index(object));

@@ -56,6 +56,9 @@ void Marker::visit_object(const void* object) {
   Span* span = heap_.span_of(object);
   if constexpr (kChecked) {
     if (span == nullptr) report_bad_pointer(object, "is outside the managed heap");
+  }
+  span->acquire_geometry();
+  if constexpr (kChecked) {
     const uintptr_t offset = reinterpret_cast<uintptr_t>(object) - kHeaderBytes - span->base;
     if (span->is_large() ? offset != 0 : offset % span->slot_bytes != 0)
       report_bad_pointer(object, "points inside an object, not at its start");
@@ -145,7 +148,9 @@ bool Marker::drain(size_t budget_objects) {
 
 bool Marker::is_marked(const void* object) const {
   Span* span = heap_.span_of(object);
-  return span != nullptr && span->is_marked(span->slot_index(object));
+  if (span == nullptr) return false;
+  span->acquire_geometry();
+  return span->is_marked(span->slot_index(object));
 }
 
 }  // namespace tricolor::gc

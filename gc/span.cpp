@@ -40,6 +40,7 @@ void Span::init_small(uint8_t cls) {
     mark_bits[w].store(0, std::memory_order_relaxed);
   }
   rewind_cursor();
+  geometry_version.fetch_add(1, std::memory_order_release);
 }
 
 Span::SweepResult Span::sweep(bool poison) {

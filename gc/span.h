@@ -68,6 +68,10 @@ struct Span {
   // mark ends; sweepgen == sg - 2: needs sweeping, sg - 1: being swept,
   // sg: swept. Written under the heap lock, read lock-free by weak reads.
   std::atomic<uint32_t> sweepgen{0};
+  // Bumped (release) each time init_small() rewrites the geometry above; a
+  // thread that found the span through an object pointer (a marker) loads it
+  // (acquire) before reading slot_bytes, slot_count or divide_magic.
+  std::atomic<uint32_t> geometry_version{0};
   Arena* arena = nullptr;        // null for large spans
   Span* next = nullptr;          // intrusive list links (central lists)
   Span* prev = nullptr;
@@ -88,6 +92,9 @@ struct Span {
     return rest >= 64 ? ~uint64_t{0} : (uint64_t{1} << rest) - 1;
   }
   bool is_large() const { return size_class == kLargeClass; }
+  // For threads that reach the span through an object rather than the heap
+  // lock: makes the latest init_small() visible. A plain load on x86-64.
+  void acquire_geometry() const { geometry_version.load(std::memory_order_acquire); }
 
   // Slot index of the object starting `object`'s slot (object = slot + header).
   size_t slot_index(const void* object) const {

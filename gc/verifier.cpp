@@ -53,6 +53,7 @@ class VerifyingVisitor final : public Visitor {
   void check(const void* object) {
     Span* span = heap_.span_of(object);
     if (span == nullptr) fail(object, "is outside the managed heap");
+    span->acquire_geometry();
     const uintptr_t offset = reinterpret_cast<uintptr_t>(object) - kHeaderBytes - span->base;
     if (span->is_large() ? offset != 0 : offset % span->slot_bytes != 0)
       fail(object, "points inside an object");

@@ -32,14 +32,20 @@ std::string format_gctrace_line(const gc::CycleReport& r) {
   char goal[32];
   if (r.goal_bytes == SIZE_MAX) std::snprintf(goal, sizeof goal, "no");
   else std::snprintf(goal, sizeof goal, "%" PRIu64 " MB", mb(r.goal_bytes));
-  char line[256];
+  char phases[160];
+  if (r.concurrent) {
+    std::snprintf(phases, sizeof phases, "%.3f+%.3f+%.3f ms clock, %.3f/%.3f ms cpu", ms(r.pause1_ns),
+                  ms(r.mark_ns), ms(r.pause2_ns), ms(r.assist_cpu_ns), ms(r.background_cpu_ns));
+  } else {
+    std::snprintf(phases, sizeof phases, "%.3f+%.3f+%.3f ms clock", ms(r.ttsp_ns), ms(r.mark_ns), ms(r.sweep_ns));
+  }
+  char line[320];
   std::snprintf(line, sizeof line,
-                "gc %" PRIu64 " @%.3fs: %.3f+%.3f+%.3f ms clock, %" PRIu64 "->%" PRIu64 "->%" PRIu64
-                " MB, %s goal, %" PRIu64 " MB released, %zu threads%s",
-                r.cycle, static_cast<double>(r.start_ns) / 1e9, ms(r.ttsp_ns), ms(r.mark_ns),
-                ms(r.sweep_ns), mb(r.heap_before_bytes), mb(r.heap_before_bytes), mb(r.live_bytes),
-                goal, mb(r.released_bytes), r.mutators,
-                r.reason == gc::CycleReason::kExplicit ? " (forced)" : "");
+                "gc %" PRIu64 " @%.3fs: %s, %" PRIu64 "->%" PRIu64 "->%" PRIu64
+                " MB, %s goal, %" PRIu64 " MB released, %zu threads%s%s",
+                r.cycle, static_cast<double>(r.start_ns) / 1e9, phases, mb(r.heap_before_bytes),
+                mb(r.heap_at_mark_end_bytes), mb(r.live_bytes), goal, mb(r.released_bytes), r.mutators,
+                r.concurrent ? "" : " (stw)", r.reason == gc::CycleReason::kExplicit ? " (forced)" : "");
   return line;
 }
 

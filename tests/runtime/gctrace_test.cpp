@@ -26,13 +26,34 @@ TEST_CASE("gctrace line: cycle, time, phases, heap sizes, goal, threads") {
   r.live_bytes = size_t{4} << 20;
   r.goal_bytes = size_t{8} << 20;
   r.released_bytes = size_t{2} << 20;
+  r.heap_at_mark_end_bytes = size_t{9} << 20;
   r.mutators = 2;
   CHECK(tricolor::format_gctrace_line(r) ==
-        "gc 3 @1.204s: 0.004+1.200+0.310 ms clock, 9->9->4 MB, 8 MB goal, 2 MB released, 2 threads");
+        "gc 3 @1.204s: 0.004+1.200+0.310 ms clock, 9->9->4 MB, 8 MB goal, 2 MB released, 2 threads (stw)");
   r.reason = CycleReason::kExplicit;
   r.goal_bytes = SIZE_MAX;
   CHECK(tricolor::format_gctrace_line(r) ==
-        "gc 3 @1.204s: 0.004+1.200+0.310 ms clock, 9->9->4 MB, no goal, 2 MB released, 2 threads (forced)");
+        "gc 3 @1.204s: 0.004+1.200+0.310 ms clock, 9->9->4 MB, no goal, 2 MB released, 2 threads (stw) (forced)");
+}
+
+TEST_CASE("gctrace line, concurrent cycle: both pauses around the concurrent mark, and the CPU split") {
+  CycleReport r;
+  r.concurrent = true;
+  r.cycle = 7;
+  r.start_ns = 2'500'000'000;
+  r.pause1_ns = 12'000;
+  r.mark_ns = 5'300'000;
+  r.pause2_ns = 20'000;
+  r.assist_cpu_ns = 100'000;
+  r.background_cpu_ns = 4'900'000;
+  r.heap_before_bytes = size_t{9} << 20;
+  r.heap_at_mark_end_bytes = size_t{10} << 20;
+  r.live_bytes = size_t{4} << 20;
+  r.goal_bytes = size_t{8} << 20;
+  r.mutators = 2;
+  CHECK(tricolor::format_gctrace_line(r) ==
+        "gc 7 @2.500s: 0.012+5.300+0.020 ms clock, 0.100/4.900 ms cpu, 9->10->4 MB, 8 MB goal, 0 MB released, "
+        "2 threads");
 }
 
 TEST_CASE("with gctrace on, every collection writes one line to the tricolor logger") {
