@@ -38,7 +38,8 @@ Collector::Collector(GcConfig config) : config_(std::move(config)), mark_shared_
   }
   world_.set_pause_recorder([this](uint64_t ttsp, uint64_t pause) { record_mutator_pause(ttsp, pause); });
   g_current_collector.store(this, std::memory_order_release);
-  if (config_.mode == CollectorMode::kConcurrent) driver_ = std::thread([this] { driver_main(); });
+  if (config_.mode == CollectorMode::kConcurrent && config_.background_driver)
+    driver_ = std::thread([this] { driver_main(); });
 }
 
 Collector::~Collector() {
@@ -145,102 +146,135 @@ void Collector::driver_main() {
 // ---------------------------------------------------------------- concurrent cycle
 
 void Collector::run_concurrent_cycle(CycleReason reason) {
-  CycleReport report;
-  report.reason = reason;
-  report.concurrent = true;
-  report.start_ns = now_ns();
+  begin_mark(nullptr, reason);
+  mark_global_roots();
+  scan_mutator_roots(nullptr);
+  for (;;) {
+    if (!drain_background(SIZE_MAX) || !mark_looks_complete()) {
+      // An assist holds work: give it the CPU rather than spin.
+      std::this_thread::sleep_for(std::chrono::microseconds(20));
+      continue;
+    }
+    // Nothing grey in sight: collect what the barrier buffers hold.
+    flush_barrier_buffers(nullptr);
+    if (!mark_looks_complete()) continue;
+    if (try_end_mark(nullptr)) break;
+  }
+  sweep_and_finish();
+}
+
+void Collector::begin_mark(Mutator* self, CycleReason reason) {
+  cycle_ = CycleReport{};
+  cycle_.reason = reason;
+  cycle_.concurrent = true;
+  cycle_.start_ns = now_ns();
   trigger_bytes_.store(SIZE_MAX, std::memory_order_relaxed);
   heap_.finish_sweep();  // the previous cycle's, normally done already
-  report.heap_before_bytes = heap_.heap_live_bytes();
-  const size_t released_before = heap_.counters().released_total_bytes;
-  MarkShared& shared = *mark_shared_;
-  shared.reset();
+  cycle_.heap_before_bytes = heap_.heap_live_bytes();
+  released_before_ = heap_.counters().released_total_bytes;
+  mark_shared_->reset();
 
-  // ---- pause 1: barrier on, allocate black. O(threads).
+  // Pause 1: barrier on, allocate black. O(threads).
+  const uint64_t asked = now_ns();
+  world_.stop(self);
+  const uint64_t stopped = now_ns();
+  phase_.store(Phase::kMark, std::memory_order_release);
+  g_weak_read_check.store(true, std::memory_order_seq_cst);
+  g_barrier_enabled.store(true, std::memory_order_seq_cst);
+  world_.for_each([](Mutator& m) {
+    m.set_allocate_black(true);
+    m.take_black_allocated_bytes();
+    m.assist_debt_objects() = 0;
+  });
+  // Assist rate: last cycle's traced objects spread over the runway left.
+  const size_t live_now = heap_.heap_live_bytes();
+  size_t goal;
   {
-    const uint64_t asked = now_ns();
-    world_.stop(nullptr);
-    const uint64_t stopped = now_ns();
-    phase_.store(Phase::kMark, std::memory_order_release);
-    g_weak_read_check.store(true, std::memory_order_seq_cst);
-    g_barrier_enabled.store(true, std::memory_order_seq_cst);
-    world_.for_each([](Mutator& m) {
-      m.set_allocate_black(true);
-      m.take_black_allocated_bytes();
-      m.assist_debt_objects() = 0;
-    });
-    // Assist rate: last cycle's traced objects spread over the runway left.
-    const size_t live_now = heap_.heap_live_bytes();
-    size_t goal;
-    {
-      std::lock_guard lock(stats_mutex_);
-      goal = stats_.heap_goal_bytes;
-    }
-    const size_t runway = goal > live_now && goal != kNoHeapGoal ? goal - live_now : (size_t{1} << 20);
-    const size_t expected = std::max<size_t>(last_marked_objects_, live_now / 64);
-    assist_objects_per_kib_.store(expected * 1024 / std::max<size_t>(runway, 1 << 20), std::memory_order_relaxed);
-    world_.start();
-    report.pause1_ns = now_ns() - asked;
-    record_global_pause(stopped - asked, report.pause1_ns);
+    std::lock_guard lock(stats_mutex_);
+    goal = stats_.heap_goal_bytes;
   }
-  // ---- roots and concurrent mark.
-  const uint64_t mark_started = now_ns();
-  const uint64_t cpu_started = thread_cpu_ns();
-  {
-    Marker marker(heap_, shared, /*exclusive=*/false);
-    global_roots().trace_strong(marker);
-    marker.publish();
-    world_.handshake([&](Mutator& m) {
-      Marker own(heap_, shared, false);
-      m.scan_roots(own);
-      m.drain_barrier_buffer(own);
-      own.publish();
-    });
-    for (;;) {
-      marker.drain();
-      if (!mark_looks_complete()) {  // an assist holds work: let it finish
-        std::this_thread::yield();
-        continue;
-      }
-      // Nothing grey in sight: collect what the barrier buffers hold.
-      world_.handshake([&](Mutator& m) {
-        if (m.barrier_buffer_entries() == 0) return;
-        Marker own(heap_, shared, false);
+  const size_t runway = goal > live_now && goal != kNoHeapGoal ? goal - live_now : (size_t{1} << 20);
+  const size_t expected = std::max<size_t>(last_marked_objects_, live_now / 64);
+  assist_objects_per_kib_.store(expected * 1024 / std::max<size_t>(runway, 1 << 20), std::memory_order_relaxed);
+  world_.start();
+  cycle_.pause1_ns = now_ns() - asked;
+  record_global_pause(stopped - asked, cycle_.pause1_ns);
+  mark_started_ns_ = now_ns();
+  background_marker_ = std::make_unique<Marker>(heap_, *mark_shared_, /*exclusive=*/false);
+}
+
+void Collector::mark_global_roots() {
+  global_roots().trace_strong(*background_marker_);
+  background_marker_->publish();
+}
+
+void Collector::scan_mutator_roots(Mutator* self) {
+  world_.handshake(
+      [this](Mutator& m) {
+        Marker own(heap_, *mark_shared_, /*exclusive=*/false);
+        m.scan_roots(own);
         m.drain_barrier_buffer(own);
         own.publish();
-      });
-      if (!mark_looks_complete()) continue;
-      // ---- pause 2: prove the mark complete in O(threads), or go on.
-      ++report.termination_attempts;
-      const uint64_t asked = now_ns();
-      world_.stop(nullptr);
-      const uint64_t stopped = now_ns();
-      std::unique_lock foreign(foreign_shade_mutex_);
-      bool complete = mark_looks_complete();
-      world_.for_each([&](Mutator& m) { complete = complete && m.barrier_buffer_entries() == 0; });
-      if (complete) end_mark_in_pause(report);
-      foreign.unlock();
-      world_.start();
-      const uint64_t pause = now_ns() - asked;
-      record_global_pause(stopped - asked, pause);
-      if (complete) {
-        report.pause2_ns = pause;
-        break;
-      }
-    }
-  }
-  report.background_cpu_ns = thread_cpu_ns() - cpu_started;
-  report.mark_ns = now_ns() - mark_started;
+      },
+      self);
+}
 
-  // ---- weak references, then concurrent sweep.
+bool Collector::drain_background(size_t budget_objects) {
+  const uint64_t cpu_started = thread_cpu_ns();
+  const bool out_of_work = background_marker_->drain(budget_objects);
+  if (!out_of_work) background_marker_->publish();
+  cycle_.background_cpu_ns += thread_cpu_ns() - cpu_started;
+  return out_of_work;
+}
+
+void Collector::flush_barrier_buffers(Mutator* self) {
+  world_.handshake(
+      [this](Mutator& m) {
+        if (m.barrier_buffer_entries() == 0) return;
+        Marker own(heap_, *mark_shared_, /*exclusive=*/false);
+        m.drain_barrier_buffer(own);
+        own.publish();
+      },
+      self);
+}
+
+bool Collector::try_end_mark(Mutator* self) {
+  // Pause 2: prove the mark complete in O(threads), or go on marking.
+  ++cycle_.termination_attempts;
+  const uint64_t asked = now_ns();
+  world_.stop(self);
+  const uint64_t stopped = now_ns();
+  std::unique_lock foreign(foreign_shade_mutex_);
+  bool complete = mark_looks_complete();
+  world_.for_each([&](Mutator& m) { complete = complete && m.barrier_buffer_entries() == 0; });
+  if (complete) end_mark_in_pause(cycle_);
+  foreign.unlock();
+  world_.start();
+  const uint64_t pause = now_ns() - asked;
+  record_global_pause(stopped - asked, pause);
+  if (!complete) return false;
+  cycle_.pause2_ns = pause;
+  cycle_.mark_ns = now_ns() - mark_started_ns_;
+  background_marker_.reset();
+  return true;
+}
+
+void Collector::sweep_and_finish() {
   const uint64_t sweep_started = now_ns();
   clear_dead_weak_references();
   g_weak_read_check.store(false, std::memory_order_seq_cst);
   heap_.allow_lazy_sweep();
   heap_.finish_sweep();
   phase_.store(Phase::kOff, std::memory_order_release);
-  report.sweep_ns = now_ns() - sweep_started;
-  finish_cycle(report, released_before);
+  cycle_.sweep_ns = now_ns() - sweep_started;
+  finish_cycle(cycle_, released_before_);
+}
+
+bool Collector::is_marked(const void* object) const {
+  Span* span = heap_.span_of(object);
+  if (span == nullptr) return false;
+  span->acquire_geometry();
+  return span->is_marked(span->slot_index(object));
 }
 
 bool Collector::mark_looks_complete() {

@@ -96,6 +96,21 @@ class Collector {
   // paths on threads without a mutator.
   static Collector* current();
 
+  // ---- The steps of a concurrent cycle, in order. The driver thread runs
+  // them; with GcConfig::background_driver false, a test runs them itself to
+  // put the collector in a chosen state (tests/gc/barrier_test.cpp). `self`
+  // is the calling mutator (it answers its own handshakes), or null. ----
+  void begin_mark(Mutator* self, CycleReason reason);  // pause 1
+  void mark_global_roots();
+  void scan_mutator_roots(Mutator* self);             // handshake
+  bool drain_background(size_t budget_objects);       // true: no work visible
+  void flush_barrier_buffers(Mutator* self);          // handshake
+  bool mark_looks_complete();
+  bool try_end_mark(Mutator* self);                   // pause 2, if complete
+  void sweep_and_finish();
+  // The mark bit of `object` (tests and the verifier).
+  bool is_marked(const void* object) const;
+
  private:
   void start_cycle_for(Mutator& self);
   void request_cycle(CycleReason reason);
@@ -103,7 +118,6 @@ class Collector {
   void run_concurrent_cycle(CycleReason reason);
   void run_stw_cycle(Mutator* self, CycleReason reason);
   void stw_mark(Marker& marker);
-  bool mark_looks_complete();
   void end_mark_in_pause(CycleReport& report);
   void clear_dead_weak_references();
   void finish_cycle(CycleReport& report, size_t released_before);
@@ -127,6 +141,12 @@ class Collector {
   std::atomic<uint64_t> assist_cpu_ns_{0};
   std::mutex foreign_shade_mutex_;  // shading by threads without a mutator
   const std::chrono::steady_clock::time_point created_ = std::chrono::steady_clock::now();
+
+  // The cycle in progress (concurrent mode; touched by the driver only).
+  CycleReport cycle_;
+  size_t released_before_ = 0;
+  uint64_t mark_started_ns_ = 0;
+  std::unique_ptr<Marker> background_marker_;
 
   // Stop-the-world mode: one cycle at a time, run by the requesting thread.
   std::mutex stw_cycle_mutex_;

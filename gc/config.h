@@ -30,6 +30,9 @@ struct GcConfig {
   // Concurrent mode: the fraction of (heap goal - live) left as runway when
   // a cycle starts: trigger = goal - runway * (goal - live).
   double trigger_runway_fraction = 0.3;
+  // Concurrent mode: run cycles on a background driver thread. Tests that
+  // step a cycle by hand (Collector::begin_mark() ...) turn it off.
+  bool background_driver = true;
   // Called after every cycle, outside the pause, on the collecting thread.
   std::function<void(const CycleReport&)> on_cycle;
 };

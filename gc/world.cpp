@@ -89,15 +89,18 @@ uint64_t World::now_ns() {
                                    .count());
 }
 
-void World::handshake(const HandshakeOp& op) {
+void World::handshake(const HandshakeOp& op, Mutator* self) {
   std::lock_guard lock(registry_mutex_);
   handshake_op_ = &op;
   handshake_requested_ns_.store(now_ns(), std::memory_order_relaxed);
   for (Mutator* m = head_; m != nullptr; m = m->next_) {
+    if (m == self) continue;
     m->handshake_pending_.store(1, std::memory_order_seq_cst);
     m->poll_.fetch_or(kPollHandshake, std::memory_order_seq_cst);
   }
-  for (Mutator* m = head_; m != nullptr; m = m->next_) wait_for_handshake(*m);
+  if (self != nullptr) op(*self);
+  for (Mutator* m = head_; m != nullptr; m = m->next_)
+    if (m != self) wait_for_handshake(*m);
   handshake_op_ = nullptr;
 }
 

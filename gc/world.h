@@ -56,8 +56,9 @@ class World {
 
   using HandshakeOp = std::function<void(Mutator&)>;
   // Runs `op` once for every registered mutator: by the mutator itself at its
-  // next safepoint, or by the caller for a blocked one. Returns when all ran.
-  void handshake(const HandshakeOp& op);
+  // next safepoint, or by the caller for a blocked one and for `self` (the
+  // calling mutator, or null). Returns when all ran.
+  void handshake(const HandshakeOp& op, Mutator* self = nullptr);
   // Called with (time-to-safepoint, pause) for every handshake a mutator
   // answered itself, on that mutator's thread.
   void set_pause_recorder(std::function<void(uint64_t ttsp_ns, uint64_t pause_ns)> recorder) {
