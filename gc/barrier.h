@@ -34,6 +34,14 @@ const void* weak_read_slow(const void* target);
 // (either may be null), then do the store. Cost when not marking: one relaxed
 // load and a not-taken branch.
 inline void write_barrier(const void* old_target, const void* new_target) {
+  // Test-only builds drop one half of the barrier to prove that the verifier
+  // catches the objects it would lose (tests/gc/barrier_dropped_test.cpp).
+#ifdef TRICOLOR_TEST_DROP_DELETION_BARRIER
+  old_target = nullptr;
+#endif
+#ifdef TRICOLOR_TEST_DROP_INSERTION_BARRIER
+  new_target = nullptr;
+#endif
   if (gc::g_barrier_enabled.load(std::memory_order_relaxed)) [[unlikely]]
     gc::write_barrier_slow(old_target, new_target);
 }

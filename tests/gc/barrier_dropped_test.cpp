@@ -1,0 +1,131 @@
+// barrier_dropped_test.cpp — each half of the hybrid write barrier is
+// necessary: with it the verifier passes; built with
+// TRICOLOR_TEST_DROP_DELETION_BARRIER or TRICOLOR_TEST_DROP_INSERTION_BARRIER
+// (test-only builds, see tests/meson.build) the scenario that needs that half
+// loses an object and the verifier stops the process at the end of marking.
+// Each scenario runs in a child process; the parent reads how it ended.
+#include <doctest/doctest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <functional>
+#include <string>
+
+#include "cycle_stepper.h"
+#include "test_types.h"
+
+using namespace tricolor;
+using test::Node;
+
+namespace {
+
+struct ChildOutcome {
+  bool aborted = false;
+  int exit_code = -1;
+  std::string stderr_text;
+};
+
+ChildOutcome run_in_child(const std::function<void()>& body) {
+  int fds[2];
+  REQUIRE(pipe(fds) == 0);
+  std::fflush(stdout);
+  const pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    dup2(fds[1], 2);
+    std::signal(SIGABRT, SIG_DFL);
+    if (std::freopen("/dev/null", "w", stdout) == nullptr) _exit(3);
+    body();
+    _exit(0);
+  }
+  close(fds[1]);
+  ChildOutcome outcome;
+  char buffer[512];
+  for (ssize_t n; (n = read(fds[0], buffer, sizeof buffer)) > 0;) outcome.stderr_text.append(buffer, n);
+  close(fds[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  outcome.aborted = WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT;
+  outcome.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return outcome;
+}
+
+// Deletion (Yuasa) half: the mutator takes B out of A after its own roots
+// were scanned and before A is traced; only the shading of the old value
+// keeps B, which the mutator still holds.
+void deletion_scenario() {
+  gc::Collector collector(test::stepped_config());
+  Mutator m(collector);
+  Persistent<Node> a{make<Node>(m, 1)};
+  a->left = make<Node>(m, 2);
+  Local<Node> held(m);
+  collector.begin_mark(&m, gc::CycleReason::kExplicit);
+  collector.scan_mutator_roots(&m);  // held is empty now: the stack is black
+  held = a->left.get();
+  a->left = nullptr;                 // the deleted edge was B's only path
+  collector.mark_global_roots();
+  collector.drain_background(SIZE_MAX);
+  collector.flush_barrier_buffers(&m);
+  collector.drain_background(SIZE_MAX);
+  if (!collector.try_end_mark(&m)) _exit(4);
+  collector.sweep_and_finish();
+  if (held->payload != 2) _exit(5);
+}
+
+// Insertion (Dijkstra) half: before the mutator's roots are scanned it moves
+// B from its stack into A, which is already black; only the shading of the
+// new value keeps B.
+void insertion_scenario() {
+  gc::Collector collector(test::stepped_config());
+  Mutator m(collector);
+  Persistent<Node> a{make<Node>(m, 1)};
+  Local<Node> held(m, make<Node>(m, 2));
+  collector.begin_mark(&m, gc::CycleReason::kExplicit);
+  collector.mark_global_roots();
+  collector.drain_background(SIZE_MAX);  // A is black
+  a->left = held.get();
+  held = nullptr;                        // B lives on only in A
+  collector.scan_mutator_roots(&m);
+  collector.flush_barrier_buffers(&m);
+  collector.drain_background(SIZE_MAX);
+  if (!collector.try_end_mark(&m)) _exit(4);
+  collector.sweep_and_finish();
+  if (a->left->payload != 2) _exit(5);
+}
+
+// `path`: how the verifier's report must name the way to the lost object.
+void expect(const ChildOutcome& outcome, bool half_dropped, const char* path) {
+  CAPTURE(outcome.stderr_text);
+  CAPTURE(outcome.exit_code);
+  if (half_dropped) {
+    CHECK(outcome.aborted);
+    CHECK(outcome.stderr_text.find("unmarked at the end of marking (lost object)") != std::string::npos);
+    CHECK(outcome.stderr_text.find(path) != std::string::npos);
+  } else {
+    CHECK_FALSE(outcome.aborted);
+    CHECK(outcome.exit_code == 0);
+  }
+}
+
+#ifdef TRICOLOR_TEST_DROP_DELETION_BARRIER
+constexpr bool kDeletionDropped = true;
+#else
+constexpr bool kDeletionDropped = false;
+#endif
+#ifdef TRICOLOR_TEST_DROP_INSERTION_BARRIER
+constexpr bool kInsertionDropped = true;
+#else
+constexpr bool kInsertionDropped = false;
+#endif
+
+}  // namespace
+
+TEST_CASE("deletion half of the barrier: needed when a stack-held object loses its heap path") {
+  expect(run_in_child(deletion_scenario), kDeletionDropped, "path: mutator roots -> (child)");
+}
+
+TEST_CASE("insertion half of the barrier: needed while a stack is not yet scanned") {
+  expect(run_in_child(insertion_scenario), kInsertionDropped, "path: Persistent -> test::Node -> (child)");
+}
