@@ -277,6 +277,8 @@ bool Collector::is_marked(const void* object) const {
   return span->is_marked(span->slot_index(object));
 }
 
+size_t Collector::oblets_traced() const { return mark_shared_->oblets_traced.load(std::memory_order_relaxed); }
+
 bool Collector::mark_looks_complete() {
   // Order matters (marker.h): a marker turns busy before it takes a packet,
   // so reading the queue first and the busy count second cannot miss work.

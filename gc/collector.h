@@ -110,6 +110,8 @@ class Collector {
   void sweep_and_finish();
   // The mark bit of `object` (tests and the verifier).
   bool is_marked(const void* object) const;
+  // Chunks of big arrays traced in the current or last mark.
+  size_t oblets_traced() const;
 
  private:
   void start_cycle_for(Mutator& self);

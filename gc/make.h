@@ -25,7 +25,7 @@ struct AdditionalBytes {
 
 namespace gc {
 // Header of an object whose constructor threw: no trace, no destructor.
-inline constexpr TypeInfo kFillerType{"<filler: constructor threw>", 0, nullptr, nullptr};
+inline constexpr TypeInfo kFillerType{"<filler: constructor threw>", 0, nullptr, nullptr, nullptr, nullptr};
 }  // namespace gc
 
 template <Managed T, class... Args>

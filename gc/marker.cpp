@@ -1,6 +1,7 @@
 // marker.cpp — marking (see marker.h for colours and invariants).
 #include "marker.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <string>
 
@@ -107,6 +108,61 @@ void Marker::publish() {
   become_idle();
 }
 
+// ---- oblets: a chunk of a big ChunkTraceable object, as one queue entry.
+// A large object starts kHeaderBytes into its 64 KiB-aligned span, so the
+// entry keeps the span base in the high bits, the chunk index in bits 4..15
+// and a 1 in bit 0 (object pointers are 8-aligned: bit 0 is free).
+namespace {
+constexpr size_t kObletSlots = 2048;        // ~16 KiB of pointers: ~10 µs of tracing
+constexpr size_t kMaxOblets = 4096;         // chunk index bits
+constexpr uintptr_t kObletTag = 1;
+
+bool is_oblet(const void* entry) { return reinterpret_cast<uintptr_t>(entry) & kObletTag; }
+const void* oblet_entry(const void* object, size_t chunk) {
+  const uintptr_t base = reinterpret_cast<uintptr_t>(object) - kHeaderBytes;
+  return reinterpret_cast<const void*>(base | (chunk << 4) | kObletTag);
+}
+const void* oblet_object(const void* entry) {
+  return object_of_slot(reinterpret_cast<uintptr_t>(entry) & ~(kSpanBytes - 1));
+}
+size_t oblet_chunk(const void* entry) { return (reinterpret_cast<uintptr_t>(entry) >> 4) & (kMaxOblets - 1); }
+size_t oblet_slots(size_t slot_count) {
+  return std::max(kObletSlots, (slot_count + kMaxOblets - 1) / kMaxOblets);
+}
+}  // namespace
+
+// Traces one queue entry: an object, or one chunk of a big array. A big
+// ChunkTraceable array in a large span is split on first sight: its other
+// chunks go to the queue, where other markers may take them.
+void Marker::trace_entry(const void* entry) {
+  if (is_oblet(entry)) {
+    const void* object = oblet_object(entry);
+    const TypeInfo* type = header_of(object)->type;
+    holder_ = type;
+    const size_t count = type->trace_slot_count(object);
+    const size_t per_chunk = oblet_slots(count);
+    const size_t first = oblet_chunk(entry) * per_chunk;
+    type->trace_slots(object, first, std::min(count, first + per_chunk), *this);
+    shared_.oblets_traced.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  const TypeInfo* type = header_of(entry)->type;
+  holder_ = type;
+  if (type->trace == nullptr) return;
+  if (type->trace_slots != nullptr) {
+    const size_t count = type->trace_slot_count(entry);
+    const size_t per_chunk = oblet_slots(count);
+    if (count > per_chunk && heap_.span_of(entry)->is_large()) {
+      const size_t chunks = (count + per_chunk - 1) / per_chunk;
+      for (size_t chunk = chunks - 1; chunk >= 1; --chunk) push(oblet_entry(entry, chunk));
+      type->trace_slots(entry, 0, per_chunk, *this);
+      shared_.oblets_traced.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+  }
+  type->trace(entry, *this);
+}
+
 bool Marker::drain(size_t budget_objects) {
   const void* ring[kPrefetchDistance];
   size_t head = 0;
@@ -115,23 +171,22 @@ bool Marker::drain(size_t budget_objects) {
   bool out_of_work = false;
   for (;;) {
     while (queued < kPrefetchDistance && refill_local()) {
-      const void* object = local_->objects[--local_->count];
-      __builtin_prefetch(header_of(object));
-      ring[(head + queued++) % kPrefetchDistance] = object;
+      const void* entry = local_->objects[--local_->count];
+      __builtin_prefetch(header_of(is_oblet(entry) ? oblet_object(entry) : entry));
+      ring[(head + queued++) % kPrefetchDistance] = entry;
     }
     if (queued == 0) {
       out_of_work = true;
       break;
     }
     if (traced == budget_objects) break;
-    const void* object = ring[head];
+    const void* entry = ring[head];
     head = (head + 1) % kPrefetchDistance;
     --queued;
-    holder_ = header_of(object)->type;
-    if (holder_->trace != nullptr) holder_->trace(object, *this);
+    trace_entry(entry);
     ++traced;
   }
-  // Objects still in the ring are grey: back into the local packet.
+  // Entries still in the ring are grey: back into the local packet.
   while (queued > 0) {
     push(ring[head]);
     head = (head + 1) % kPrefetchDistance;

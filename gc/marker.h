@@ -14,6 +14,9 @@
 //    busy_markers() > 0), so termination cannot be declared under it;
 //  - visiting a pointer touches only span metadata (page map, mark bit); the
 //    object is read when traced, after the ring prefetched its header.
+//  - no queue entry takes unbounded time to trace: a big ChunkTraceable
+//    array is split into chunks ("oblets", as in Go) of ~2048 slots, each its
+//    own entry, so assists stay short and other markers can share the array.
 // In checked builds every visited pointer is validated (managed heap, object
 // start, allocated slot) and a bad one stops the process naming the holder.
 #pragma once
@@ -37,6 +40,7 @@ struct MarkShared {
   std::atomic<int> busy_markers{0};
   std::atomic<size_t> marked_bytes{0};
   std::atomic<size_t> marked_objects{0};
+  std::atomic<size_t> oblets_traced{0};  // chunks of big arrays (observability, tests)
   // Weak slots met by any marker this cycle, cleared after the mark if their
   // target stayed white. Appended under weak_mutex; read once marking ended.
   std::mutex weak_mutex;
@@ -46,6 +50,7 @@ struct MarkShared {
   void reset() {
     marked_bytes.store(0, std::memory_order_relaxed);
     marked_objects.store(0, std::memory_order_relaxed);
+    oblets_traced.store(0, std::memory_order_relaxed);
     weak_slots.clear();
   }
 };
@@ -74,7 +79,8 @@ class Marker final : public Visitor {
 
  private:
   static constexpr size_t kPrefetchDistance = 16;
-  void push(const void* object);
+  void push(const void* entry);
+  void trace_entry(const void* entry);
   bool refill_local();
   void become_busy();
   void become_idle();

@@ -24,6 +24,10 @@ struct TypeInfo {
   size_t size;                                   // sizeof(T), without extra bytes
   void (*trace)(const void* object, Visitor&);   // nullptr: no managed pointers
   void (*destroy)(void* object);                 // nullptr: trivially destructible
+  // Optional, for big arrays (ChunkTraceable): lets a marker trace the object
+  // in bounded chunks of slots instead of in one piece.
+  size_t (*trace_slot_count)(const void* object);
+  void (*trace_slots)(const void* object, size_t first, size_t end, Visitor&);
 };
 
 // A managed type either traces its pointers or declares it has none.
@@ -35,6 +39,17 @@ template <class T>
 concept DeclaresNoPointers = requires { requires T::kHasNoPointers == true; };
 template <class T>
 concept Managed = (Traceable<T> || DeclaresNoPointers<T>) && (alignof(T) <= 8);
+
+// A big array may also say how to trace it in pieces: it is a sequence of
+// trace_slot_count() slots, and trace_slots(v, first, end) visits the
+// pointers of slots [first, end) — plus the object's fixed fields when
+// first == 0. Markers then trace it in chunks of a few thousand slots, so no
+// unit of mark work (and no assist) grows with the array.
+template <class T>
+concept ChunkTraceable = requires(const T& object, Visitor& visitor, size_t first, size_t end) {
+  { object.trace_slot_count() } -> std::convertible_to<size_t>;
+  { object.trace_slots(visitor, first, end) } -> std::same_as<void>;
+};
 
 namespace detail {
 // "Foo" out of __PRETTY_FUNCTION__, so traces and verifier paths name types.
@@ -72,8 +87,22 @@ struct TypeInfoFor {
     if constexpr (std::is_trivially_destructible_v<T>) return nullptr;
     else return &destroy;
   }
-  static constexpr TypeInfo info{detail::TypeNameStorage<T>::chars.data(), sizeof(T),
-                                 trace_fn(), destroy_fn()};
+  static size_t slot_count(const void* object) { return static_cast<const T*>(object)->trace_slot_count(); }
+  static void trace_slots(const void* object, size_t first, size_t end, Visitor& visitor) {
+    static_cast<const T*>(object)->trace_slots(visitor, first, end);
+  }
+  using SlotCountFn = size_t (*)(const void*);
+  using TraceSlotsFn = void (*)(const void*, size_t, size_t, Visitor&);
+  static constexpr SlotCountFn slot_count_fn() {
+    if constexpr (ChunkTraceable<T>) return &slot_count;
+    else return nullptr;
+  }
+  static constexpr TraceSlotsFn trace_slots_fn() {
+    if constexpr (ChunkTraceable<T>) return &trace_slots;
+    else return nullptr;
+  }
+  static constexpr TypeInfo info{detail::TypeNameStorage<T>::chars.data(), sizeof(T), trace_fn(), destroy_fn(),
+                                 slot_count_fn(), trace_slots_fn()};
 };
 
 }  // namespace tricolor

@@ -150,3 +150,32 @@ TEST_CASE("a whole stepped cycle keeps what is reachable and frees the rest") {
   CHECK(test::Counted::live == 102);
   CHECK(kept->next->id == 2);
 }
+
+namespace {
+// A big array that lets markers trace it in chunks.
+struct ChunkedArray {
+  size_t length;
+  explicit ChunkedArray(size_t n) : length(n) {}
+  Member<Node>* slots() { return reinterpret_cast<Member<Node>*>(this + 1); }
+  const Member<Node>* slots() const { return reinterpret_cast<const Member<Node>*>(this + 1); }
+  size_t trace_slot_count() const { return length; }
+  void trace_slots(Visitor& v, size_t first, size_t end) const { v.visit_range(slots() + first, end - first); }
+  void trace(Visitor& v) const { trace_slots(v, 0, length); }
+};
+}  // namespace
+
+TEST_CASE("a big array is marked in bounded chunks, every slot reached") {
+  Stepped s;
+  constexpr size_t kLength = 1 << 20;  // 8 MiB of slots: 512 chunks of 2048
+  Persistent<ChunkedArray> array{make<ChunkedArray>(s.m, AdditionalBytes{kLength * sizeof(Member<Node>)}, kLength)};
+  for (size_t i = 0; i < kLength; i += 1000) array->slots()[i] = make<Node>(s.m, static_cast<int64_t>(i));
+  s.begin();
+  s.collector.mark_global_roots();
+  CHECK_FALSE(s.collector.drain_background(3));  // a budget of three entries: three chunks at most
+  CHECK(s.collector.oblets_traced() <= 3);
+  s.collector.drain_background(SIZE_MAX);
+  CHECK(s.collector.oblets_traced() == kLength / 2048);
+  for (size_t i = 0; i < kLength; i += 1000) REQUIRE(s.marked(array->slots()[i].get()));
+  s.finish();
+  for (size_t i = 0; i < kLength; i += 1000) REQUIRE(array->slots()[i]->payload == static_cast<int64_t>(i));
+}
