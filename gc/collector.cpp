@@ -38,8 +38,7 @@ Collector::Collector(GcConfig config) : config_(std::move(config)), mark_shared_
   }
   world_.set_pause_recorder([this](uint64_t ttsp, uint64_t pause) { record_mutator_pause(ttsp, pause); });
   g_current_collector.store(this, std::memory_order_release);
-  if (config_.mode == CollectorMode::kConcurrent && config_.background_driver)
-    driver_ = std::thread([this] { driver_main(); });
+  if (config_.background_driver) driver_ = std::thread([this] { driver_main(); });
 }
 
 Collector::~Collector() {
@@ -129,8 +128,14 @@ void Collector::request_cycle(CycleReason reason) {
 void Collector::driver_main() {
   std::unique_lock lock(driver_mutex_);
   for (;;) {
-    driver_wakeup_.wait(lock, [&] { return cycle_requested_ || shutting_down_; });
+    driver_wakeup_.wait(lock, [&] { return cycle_requested_ || shutting_down_ || deferred_.size() != 0; });
     if (shutting_down_) return;
+    if (!cycle_requested_) {  // idle: deferred work
+      lock.unlock();
+      run_deferred_slice();
+      lock.lock();
+      continue;
+    }
     const CycleReason reason = requested_reason_;
     cycle_requested_ = false;
     requested_reason_ = CycleReason::kHeapGoal;
@@ -145,14 +150,34 @@ void Collector::driver_main() {
 
 // ---------------------------------------------------------------- concurrent cycle
 
+bool Collector::run_deferred_slice() {
+  std::lock_guard lock(deferred_run_mutex_);
+  return deferred_.run_one(kDeferredSliceNs);
+}
+
+void Collector::defer(std::shared_ptr<DeferredWork> item) {
+  if (phase_.load(std::memory_order_acquire) == Phase::kMark) {
+    // Queued during a mark, after the roots were traced: shade what it holds.
+    std::lock_guard lock(foreign_shade_mutex_);
+    if (phase_.load(std::memory_order_acquire) == Phase::kMark) {
+      Marker marker(heap_, *mark_shared_, /*exclusive=*/false);
+      item->trace(marker);
+      marker.publish();
+    }
+  }
+  deferred_.push(std::move(item));
+  driver_wakeup_.notify_one();
+}
+
 void Collector::run_concurrent_cycle(CycleReason reason) {
   begin_mark(nullptr, reason);
   mark_global_roots();
   scan_mutator_roots(nullptr);
   for (;;) {
     if (!drain_background(SIZE_MAX) || !mark_looks_complete()) {
-      // An assist holds work: give it the CPU rather than spin.
-      std::this_thread::sleep_for(std::chrono::microseconds(20));
+      // Mark work runs dry here while an assist holds some: deferred work,
+      // or give the CPU to the assist rather than spin.
+      if (!run_deferred_slice()) std::this_thread::sleep_for(std::chrono::microseconds(20));
       continue;
     }
     // Nothing grey in sight: collect what the barrier buffers hold.
@@ -205,6 +230,7 @@ void Collector::begin_mark(Mutator* self, CycleReason reason) {
 
 void Collector::mark_global_roots() {
   global_roots().trace_strong(*background_marker_);
+  deferred_.trace(*background_marker_);
   background_marker_->publish();
 }
 
@@ -390,6 +416,7 @@ const void* Collector::weak_read_slow(const void* target) {
 
 void Collector::stw_mark(Marker& marker) {
   global_roots().trace_strong(marker);
+  deferred_.trace(marker);
   marker.drain();
   world_.for_each([&](Mutator& mutator) {
     mutator.scan_roots(marker);
@@ -410,6 +437,7 @@ void Collector::run_stw_cycle(Mutator* self, CycleReason reason) {
   // stop does not wait for us.
   if (self != nullptr) self->enter_blocking();
   std::unique_lock cycle_lock(stw_cycle_mutex_);
+  std::unique_lock no_deferred_slice(deferred_run_mutex_);
   if (self != nullptr) self->leave_blocking();
   if (reason == CycleReason::kHeapGoal && stw_cycles_completed_.load(std::memory_order_acquire) != cycles_seen &&
       heap_.heap_live_bytes() < trigger_bytes_.load(std::memory_order_relaxed))
@@ -450,6 +478,7 @@ void Collector::run_stw_cycle(Mutator* self, CycleReason reason) {
   world_.start();
   report.pause_ns = now_ns() - report.start_ns;
   record_global_pause(report.ttsp_ns, report.pause_ns);
+  no_deferred_slice.unlock();
   cycle_lock.unlock();
   finish_cycle(report, released_before);
 }

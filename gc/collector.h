@@ -37,6 +37,7 @@
 #include <thread>
 
 #include "config.h"
+#include "deferred_work.h"
 #include "heap.h"
 #include "pacer.h"
 #include "stats.h"
@@ -80,6 +81,11 @@ class Collector {
   void shade_buffered(Mutator& mutator);
   void shade_from_foreign_thread(const void* old_target, const void* new_target);
   const void* weak_read_slow(const void* target);
+
+  // Queues work for the background thread (run in slices between cycles and
+  // when mark work runs dry). The item is a root until it finishes.
+  void defer(std::shared_ptr<DeferredWork> item);
+  DeferredWorkQueue& deferred_work() { return deferred_; }
 
   // Return the previous value; the new goal applies at once.
   int set_gc_percent(int percent);
@@ -153,6 +159,13 @@ class Collector {
   // Stop-the-world mode: one cycle at a time, run by the requesting thread.
   std::mutex stw_cycle_mutex_;
   std::atomic<uint64_t> stw_cycles_completed_{0};
+
+  // Deferred work, run by the driver thread (in both modes); a stop-the-world
+  // cycle holds deferred_run_mutex_ so that no slice runs inside its pause.
+  static constexpr uint64_t kDeferredSliceNs = 100'000;
+  DeferredWorkQueue deferred_;
+  std::mutex deferred_run_mutex_;
+  bool run_deferred_slice();
 
   // Concurrent mode: the driver thread and its requests.
   std::mutex driver_mutex_;
