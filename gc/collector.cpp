@@ -115,6 +115,52 @@ void Collector::start_cycle_for(Mutator& self) {
   request_cycle(CycleReason::kHeapGoal);
 }
 
+void Collector::enforce_hard_limit(Mutator& self, size_t bytes) {
+  if (heap_.heap_live_bytes() + bytes <= config_.hard_limit_bytes) return;
+  collect(&self, CycleReason::kEmergency);
+  const size_t live = heap_.heap_live_bytes();
+  if (live + bytes <= config_.hard_limit_bytes) return;
+  throw HeapExhausted("tricolor: heap hard limit reached (TRICOLOR_HARD_LIMIT=" +
+                      std::to_string(config_.hard_limit_bytes) + " bytes): " + std::to_string(live) +
+                      " bytes live after an emergency collection, " + std::to_string(bytes) +
+                      " more requested; the allocation was refused and the heap is unchanged");
+}
+
+namespace {
+// The stress modes' random source: per thread, seeded from the configured
+// seed and a per-thread counter, so a run is replayable in distribution.
+uint64_t stress_random(uint64_t seed) {
+  static std::atomic<uint64_t> threads{0};
+  thread_local uint64_t state = 0;
+  if (state == 0) state = (seed ^ (threads.fetch_add(1) + 1) * 0x9e3779b97f4a7c15ull) | 1;
+  state ^= state << 13;
+  state ^= state >> 7;
+  state ^= state << 17;
+  return state;
+}
+}  // namespace
+
+void Collector::stress_on_allocation(Mutator& self) {
+  if (config_.stress_alloc_bytes != 0) {
+    size_t next = next_stress_cycle_bytes_.load(std::memory_order_relaxed);
+    if (heap_.allocated_total_bytes() >= next &&
+        next_stress_cycle_bytes_.compare_exchange_strong(next, next + config_.stress_alloc_bytes)) {
+      if (config_.mode == CollectorMode::kStw) run_stw_cycle(&self, CycleReason::kStress);
+      else request_cycle(CycleReason::kStress);
+    }
+  }
+  if (config_.stress_seed != 0 && stress_random(config_.stress_seed) % 64 == 0) {
+    if (config_.mode == CollectorMode::kStw) run_stw_cycle(&self, CycleReason::kStress);
+    else request_cycle(CycleReason::kStress);
+  }
+}
+
+void Collector::stress_delay() {
+  const uint64_t roll = stress_random(config_.stress_seed) % 16;
+  if (roll == 0) std::this_thread::sleep_for(std::chrono::microseconds(roll + 50));
+  else if (roll < 4) std::this_thread::yield();
+}
+
 void Collector::request_cycle(CycleReason reason) {
   trigger_bytes_.store(SIZE_MAX, std::memory_order_relaxed);  // one request per cycle
   {
@@ -174,7 +220,8 @@ void Collector::run_concurrent_cycle(CycleReason reason) {
   mark_global_roots();
   scan_mutator_roots(nullptr);
   for (;;) {
-    if (!drain_background(SIZE_MAX) || !mark_looks_complete()) {
+    if (!drain_background(SIZE_MAX)) continue;
+    if (!mark_looks_complete()) {
       // Mark work runs dry here while an assist holds some: deferred work,
       // or give the CPU to the assist rather than spin.
       if (!run_deferred_slice()) std::this_thread::sleep_for(std::chrono::microseconds(20));
@@ -237,6 +284,7 @@ void Collector::mark_global_roots() {
 void Collector::scan_mutator_roots(Mutator* self) {
   world_.handshake(
       [this](Mutator& m) {
+        stress_point();
         Marker own(heap_, *mark_shared_, /*exclusive=*/false);
         m.scan_roots(own);
         m.drain_barrier_buffer(own);
@@ -247,6 +295,10 @@ void Collector::scan_mutator_roots(Mutator* self) {
 
 bool Collector::drain_background(size_t budget_objects) {
   const uint64_t cpu_started = thread_cpu_ns();
+  if (config_.stress_seed != 0) {  // stress: mark in small random steps, yielding between them
+    budget_objects = std::min<size_t>(budget_objects, 1 + stress_random(config_.stress_seed) % 4096);
+    stress_point();
+  }
   const bool out_of_work = background_marker_->drain(budget_objects);
   if (!out_of_work) background_marker_->publish();
   cycle_.background_cpu_ns += thread_cpu_ns() - cpu_started;
@@ -256,6 +308,7 @@ bool Collector::drain_background(size_t budget_objects) {
 void Collector::flush_barrier_buffers(Mutator* self) {
   world_.handshake(
       [this](Mutator& m) {
+        stress_point();
         if (m.barrier_buffer_entries() == 0) return;
         Marker own(heap_, *mark_shared_, /*exclusive=*/false);
         m.drain_barrier_buffer(own);

@@ -37,6 +37,7 @@
 #include <thread>
 
 #include "config.h"
+#include "errors.h"
 #include "deferred_work.h"
 #include "heap.h"
 #include "pacer.h"
@@ -71,6 +72,23 @@ class Collector {
   void collect_if_due(Mutator& self) {
     if (heap_.heap_live_bytes() >= trigger_bytes_.load(std::memory_order_relaxed)) [[unlikely]]
       start_cycle_for(self);
+    if (stressed_) [[unlikely]] stress_on_allocation(self);
+  }
+  // Allocation slow paths: gets memory through `allocate`, applying the hard
+  // limit and, when memory is refused, one emergency collection and retry.
+  template <class Allocate>
+  auto allocate_memory(Mutator& self, size_t bytes, Allocate&& allocate) {
+    if (config_.hard_limit_bytes != 0) [[unlikely]] enforce_hard_limit(self, bytes);
+    try {
+      return allocate();
+    } catch (const HeapExhausted&) {
+      collect(&self, CycleReason::kEmergency);
+      return allocate();  // a second refusal reaches the embedder
+    }
+  }
+  // Stress mode: a random pause point (a yield or a short sleep), or nothing.
+  void stress_point() {
+    if (config_.stress_seed != 0) [[unlikely]] stress_delay();
   }
   // Allocation slow paths, after taking `bytes`: pay the assist during mark.
   void after_refill(Mutator& self, size_t bytes) {
@@ -121,6 +139,9 @@ class Collector {
 
  private:
   void start_cycle_for(Mutator& self);
+  void enforce_hard_limit(Mutator& self, size_t bytes);
+  void stress_on_allocation(Mutator& self);
+  void stress_delay();
   void request_cycle(CycleReason reason);
   void driver_main();
   void run_concurrent_cycle(CycleReason reason);
@@ -148,6 +169,8 @@ class Collector {
   std::atomic<uint64_t> assist_objects_per_kib_{0};
   std::atomic<uint64_t> assist_cpu_ns_{0};
   std::mutex foreign_shade_mutex_;  // shading by threads without a mutator
+  const bool stressed_ = config_.stress_alloc_bytes != 0 || config_.stress_seed != 0;
+  std::atomic<size_t> next_stress_cycle_bytes_{config_.stress_alloc_bytes};
   const std::chrono::steady_clock::time_point created_ = std::chrono::steady_clock::now();
 
   // The cycle in progress (concurrent mode; touched by the driver only).

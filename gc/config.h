@@ -33,6 +33,15 @@ struct GcConfig {
   // Concurrent mode: run cycles on a background driver thread. Tests that
   // step a cycle by hand (Collector::begin_mark() ...) turn it off.
   bool background_driver = true;
+  // Hard limit on heap live bytes (0: none). An allocation that would pass it
+  // first gets one emergency full collection; if it still does not fit, the
+  // allocation throws HeapExhausted and the heap stays as it was.
+  size_t hard_limit_bytes = 0;
+  // Stress modes (tests): start a cycle every stress_alloc_bytes allocated
+  // (0: off); with stress_seed != 0, random cycle starts, random delays in
+  // handshakes and random yields of the background marker.
+  size_t stress_alloc_bytes = 0;
+  uint64_t stress_seed = 0;
   // Called after every cycle, outside the pause, on the collecting thread.
   std::function<void(const CycleReport&)> on_cycle;
 };

@@ -81,7 +81,7 @@ uintptr_t Mutator::refill_and_take(uint8_t cls) {
   }
   collector_.collect_if_due(*this);
   safepoint();
-  gc::Span* span = heap_.acquire_span(cls);
+  gc::Span* span = collector_.allocate_memory(*this, gc::kSpanBytes, [&] { return heap_.acquire_span(cls); });
   cache_[cls] = span;
   collector_.after_refill(*this, span->free_slots() * span->slot_bytes);
   return span->take_free_slot();
@@ -90,7 +90,8 @@ uintptr_t Mutator::refill_and_take(uint8_t cls) {
 void* Mutator::allocate_large(size_t slot_bytes, const TypeInfo* type) {
   collector_.collect_if_due(*this);
   safepoint();
-  const uintptr_t slot = heap_.allocate_large(slot_bytes);
+  const uintptr_t slot =
+      collector_.allocate_memory(*this, slot_bytes, [&] { return heap_.allocate_large(slot_bytes); });
   gc::Span* span = heap_.span_of(reinterpret_cast<void*>(slot));
   reinterpret_cast<gc::ObjectHeader*>(slot)->type = type;
   if (allocate_black_.load(std::memory_order_relaxed)) mark_new_object(span, slot);

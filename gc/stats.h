@@ -14,7 +14,7 @@
 
 namespace tricolor::gc {
 
-enum class CycleReason : uint8_t { kHeapGoal, kExplicit };
+enum class CycleReason : uint8_t { kHeapGoal, kExplicit, kEmergency, kStress };
 
 struct CycleReport {
   uint64_t cycle = 0;               // 1-based

@@ -26,6 +26,16 @@ std::shared_ptr<spdlog::logger> gctrace_logger() {
   return created;
 }
 
+const char* reason_suffix(gc::CycleReason reason) {
+  switch (reason) {
+    case gc::CycleReason::kExplicit: return " (forced)";
+    case gc::CycleReason::kEmergency: return " (emergency)";
+    case gc::CycleReason::kStress: return " (stress)";
+    case gc::CycleReason::kHeapGoal: break;
+  }
+  return "";
+}
+
 }  // namespace
 
 std::string format_gctrace_line(const gc::CycleReport& r) {
@@ -45,7 +55,7 @@ std::string format_gctrace_line(const gc::CycleReport& r) {
                 " MB, %s goal, %" PRIu64 " MB released, %zu threads%s%s",
                 r.cycle, static_cast<double>(r.start_ns) / 1e9, phases, mb(r.heap_before_bytes),
                 mb(r.heap_at_mark_end_bytes), mb(r.live_bytes), goal, mb(r.released_bytes), r.mutators,
-                r.concurrent ? "" : " (stw)", r.reason == gc::CycleReason::kExplicit ? " (forced)" : "");
+                r.concurrent ? "" : " (stw)", reason_suffix(r.reason));
   return line;
 }
 
