@@ -325,7 +325,14 @@ bool Collector::try_end_mark(Mutator* self) {
   const uint64_t stopped = now_ns();
   std::unique_lock foreign(foreign_shade_mutex_);
   bool complete = mark_looks_complete();
-  world_.for_each([&](Mutator& m) { complete = complete && m.barrier_buffer_entries() == 0; });
+  if (complete) {
+    // Buffered barrier entries are shaded here — at most the buffer size per
+    // mutator, so O(threads). Late in a mark nearly all of them are already
+    // black; only one that turns grey means there is more to mark.
+    Marker marker(heap_, *mark_shared_, /*exclusive=*/false);
+    world_.for_each([&](Mutator& m) { m.drain_barrier_buffer(marker); });
+    complete = marker.greyed_objects() == 0;
+  }
   if (complete) end_mark_in_pause(cycle_);
   foreign.unlock();
   world_.start();

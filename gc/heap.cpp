@@ -164,10 +164,13 @@ Span* Heap::take_empty_span_locked() {
 
 Span* Heap::acquire_span(uint8_t cls) {
   Span* span = nullptr;
-  for (;;) {
+  // Lazy sweeping per refill is bounded (Go's mcentral tries 100 spans): a
+  // refill must not sweep a whole heap of full spans before a safepoint.
+  constexpr int kMaxLazySweeps = 16;
+  for (int sweeps = 0;; ++sweeps) {
     std::unique_lock lock(mutex_);
     const uint32_t sg = sweepgen_.load(std::memory_order_relaxed);
-    const bool may_sweep = lazy_sweep_allowed_.load(std::memory_order_acquire);
+    const bool may_sweep = lazy_sweep_allowed_.load(std::memory_order_acquire) && sweeps < kMaxLazySweeps;
     if (may_sweep || (!partial_[cls].empty() && partial_[cls].front()->sweepgen == sg))
       span = partial_[cls].pop();
     if (span != nullptr && span->sweepgen.load(std::memory_order_relaxed) == sg - 2) {
@@ -385,7 +388,7 @@ SweepTotals Heap::sweep_all(bool poison) {
 }
 
 void Heap::release_free_memory(size_t retain_bytes) {
-  std::lock_guard lock(mutex_);
+  std::unique_lock lock(mutex_);
   // Whole empty arenas go back to mimalloc while the empty spans left still
   // cover what the pacer expects to need.
   for (Arena* arena = arenas_; arena != nullptr;) {
@@ -396,7 +399,9 @@ void Heap::release_free_memory(size_t retain_bytes) {
     arena = next;
   }
   // Then committed empty spans go back to the OS, in contiguous runs so that
-  // one madvise covers many spans.
+  // one madvise covers many spans. The run leaves the free list under the
+  // lock, the system call runs without it (allocation goes on meanwhile), and
+  // the run joins the released list after. Only the cycle driver calls this.
   for (Arena* arena = arenas_; arena != nullptr; arena = arena->next) {
     for (size_t i = 0; i < kSpansPerArena && counters_.free_span_bytes > retain_bytes;) {
       if (arena->spans[i].state != SpanState::kFree) {
@@ -407,13 +412,15 @@ void Heap::release_free_memory(size_t retain_bytes) {
       size_t run_bytes = 0;
       while (end < kSpansPerArena && arena->spans[end].state == SpanState::kFree &&
              counters_.free_span_bytes - run_bytes > retain_bytes) {
+        free_spans_.remove(&arena->spans[end]);
         run_bytes += kSpanBytes;
         ++end;
       }
+      lock.unlock();
       release_pages(arena->spans[i].base, run_bytes);
+      lock.lock();
       for (size_t k = i; k < end; ++k) {
         Span* span = &arena->spans[k];
-        free_spans_.remove(span);
         set_state_locked(span, SpanState::kReleased);
         span->needs_zero = false;
         released_spans_.push(span);

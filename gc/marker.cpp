@@ -69,6 +69,7 @@ void Marker::visit_object(const void* object) {
   if (!(exclusive_ ? span->try_mark_exclusive(index) : span->try_mark(index))) return;
   marked_bytes_ += span->is_large() ? span->bytes : span->slot_bytes;
   ++marked_objects_;
+  ++greyed_objects_;
   push(object);
 }
 

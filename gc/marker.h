@@ -76,6 +76,8 @@ class Marker final : public Visitor {
 
   bool is_marked(const void* object) const;
   size_t traced_objects() const { return traced_objects_; }
+  // Objects this marker turned from white to grey since it was created.
+  size_t greyed_objects() const { return greyed_objects_; }
 
  private:
   static constexpr size_t kPrefetchDistance = 16;
@@ -94,6 +96,7 @@ class Marker final : public Visitor {
   WorkPacket* local_ = nullptr;
   size_t marked_bytes_ = 0;
   size_t marked_objects_ = 0;
+  size_t greyed_objects_ = 0;
   size_t traced_objects_ = 0;
   const TypeInfo* holder_ = nullptr;  // the object being traced, for messages
   std::vector<std::atomic<void*>*, mi_stl_allocator<std::atomic<void*>*>> weak_slots_;
