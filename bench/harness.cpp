@@ -167,15 +167,59 @@ int drive(const std::string& name, const std::vector<std::string>& impls, int ar
     return 1;
   }
 
+  // The columns every program shows, plus the optional ones (shown when some
+  // implementation reports their metric).
+  struct Column {
+    const char* header;
+    const char* metric;  // null: the implementation's name
+    double scale;
+    const char* format;
+    int width;
+    bool optional;
+  };
+  static const Column kColumns[] = {
+      {"implementation", nullptr, 1, "", -16, false},
+      {"wall_s", "wall_s", 1, "%.3f", 9, false},
+      {"ops/s", "ops_per_s", 1, "%.4g", 13, false},
+      {"GCs", "collections", 1, "%.0f", 6, false},
+      {"p50_us", "pause_p50_ns", 1e-3, "%.1f", 10, false},
+      {"p99_us", "pause_p99_ns", 1e-3, "%.1f", 10, false},
+      {"p99.9_us", "pause_p999_ns", 1e-3, "%.1f", 10, true},
+      {"max_us", "pause_max_ns", 1e-3, "%.1f", 10, false},
+      {"gmax_us", "global_pause_max_ns", 1e-3, "%.1f", 10, true},
+      {"ttsp_us", "ttsp_max_ns", 1e-3, "%.1f", 10, false},
+      {"rss_MiB", "peak_rss_bytes", 1.0 / 1048576, "%.1f", 9, false},
+  };
+  std::vector<const Column*> columns;
+  for (const Column& column : kColumns) {
+    bool shown = !column.optional;
+    for (const auto& implementation : record.implementations) {
+      for (const auto& metric : implementation.second) {
+        shown |= column.metric != nullptr && metric.first == column.metric;
+      }
+    }
+    if (shown) columns.push_back(&column);
+  }
   std::printf("\n%s on %u cores, %s\n", name.c_str(), cpu_cores(), cpu_model().c_str());
-  std::printf("%-16s %9s %13s %6s %10s %10s %10s %10s %9s\n", "implementation", "wall_s", "ops/s", "GCs",
-              "p50_us", "p99_us", "max_us", "ttsp_us", "rss_MiB");
+  std::string header;
+  for (const Column* column : columns) {
+    header += (header.empty() ? "" : " ");
+    char buffer[64];
+    std::snprintf(buffer, sizeof buffer, "%*s", column->width, column->header);
+    header += buffer;
+  }
+  std::printf("%s\n", header.c_str());
   for (const auto& [impl, m] : record.implementations) {
-    std::printf("%-16s %9s %13s %6s %10s %10s %10s %10s %9s\n", impl.c_str(),
-                cell(m, "wall_s", 1, "%.3f").c_str(), cell(m, "ops_per_s", 1, "%.4g").c_str(),
-                cell(m, "collections", 1, "%.0f").c_str(), cell(m, "pause_p50_ns", 1e-3, "%.1f").c_str(),
-                cell(m, "pause_p99_ns", 1e-3, "%.1f").c_str(), cell(m, "pause_max_ns", 1e-3, "%.1f").c_str(),
-                cell(m, "ttsp_max_ns", 1e-3, "%.1f").c_str(), cell(m, "peak_rss_bytes", 1.0 / 1048576, "%.1f").c_str());
+    std::string row;
+    for (const Column* column : columns) {
+      const std::string text =
+          column->metric == nullptr ? impl : cell(m, column->metric, column->scale, column->format);
+      row += (row.empty() ? "" : " ");
+      char buffer[128];
+      std::snprintf(buffer, sizeof buffer, "%*s", column->width, text.c_str());
+      row += buffer;
+    }
+    std::printf("%s\n", row.c_str());
   }
   std::printf("wrote %s\n", path.c_str());
   return 0;
@@ -204,9 +248,15 @@ int run_impl(const BenchProgram& program, const std::string& impl) {
     std::fprintf(stderr, "%s: unknown implementation '%s' (%s)\n", name, impl.c_str(), known.c_str());
     return 2;
   }
+  for (const auto& [variable, value] : implementation->environment) {
+    if (setenv(variable.c_str(), value.c_str(), 1) != 0) {
+      std::fprintf(stderr, "%s: setenv %s: %s\n", name, variable.c_str(), std::strerror(errno));
+      return 2;
+    }
+  }
   Metrics metrics;
   Measured measured;
-  if (implementation->with_collector) {
+  if (implementation->with_collector || implementation->with_runtime) {
     std::optional<tricolor::Runtime> runtime;
     try {
       runtime.emplace();  // reads GOGC, GOMEMLIMIT, GODEBUG, TRICOLOR_*
@@ -216,10 +266,13 @@ int run_impl(const BenchProgram& program, const std::string& impl) {
     }
     {
       tricolor::MutatorScope mutator(*runtime);
-      measured = implementation->with_collector(mutator);
+      measured = implementation->with_runtime ? implementation->with_runtime(*runtime, mutator)
+                                              : implementation->with_collector(mutator);
     }
     add_time_metrics(metrics, measured);
-    add_gc_metrics(metrics, runtime->stats());
+    const tricolor::Stats stats = runtime->stats();
+    add_gc_metrics(metrics, stats);
+    if (program.add_collector_metrics) program.add_collector_metrics(metrics, stats);
   } else {
     measured = implementation->without_collector();
     add_time_metrics(metrics, measured);

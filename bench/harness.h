@@ -1,4 +1,5 @@
-// harness.h — what the standalone GC benchmarks (gcbench, binarytrees) share:
+// harness.h — what the standalone GC benchmarks (gcbench, binarytrees,
+// heap_pauses) share:
 // the whole program around the algorithm. A benchmark describes itself in a
 // BenchProgram (name, flags, implementations, extra metrics) and its main() is
 // `return bench_main(argc, argv, program);`, which owns argument parsing,
@@ -23,12 +24,14 @@
 #include <chrono>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "record.h"
 
 namespace tricolor {
 class Mutator;
+class Runtime;
 namespace gc {
 struct GcStats;
 }
@@ -42,7 +45,8 @@ struct Measured {
   long operations = 0;  // work done in it, the "ops" of ops_per_s
 };
 
-// One implementation of the algorithm. Exactly one of the two is set.
+// One implementation of the algorithm. Exactly one of with_collector,
+// with_runtime and without_collector is set.
 struct Implementation {
   std::string name;  // the --impl value, the record's implementation key
   // Runs with a fresh tricolor::Runtime (configured from GOGC, GOMEMLIMIT,
@@ -50,6 +54,16 @@ struct Implementation {
   std::function<Measured(tricolor::Mutator& mutator)> with_collector;
   // Runs without a collector (manual memory management).
   std::function<Measured()> without_collector;
+  // (The fields below have default initializers so that programs which do not
+  // use them may leave them out of their designated initializers.)
+  // As with_collector, for a program that also needs the Runtime itself (to
+  // give threads of its own a MutatorScope, to change GOGC at run time).
+  // `mutator` is the calling thread's.
+  std::function<Measured(tricolor::Runtime& runtime, tricolor::Mutator& mutator)> with_runtime{};
+  // Environment variables the child sets (overwriting) before it creates the
+  // Runtime, e.g. {"TRICOLOR_MODE", "stw"}: `--impl IMPL` alone reproduces
+  // the implementation whatever the caller's environment says.
+  std::vector<std::pair<std::string, std::string>> environment{};
 };
 
 // A flag of the program that takes a value; the driver forwards it to the children.
@@ -70,6 +84,12 @@ struct BenchProgram {
   // Metrics of the program after wall_s, ops_per_s and the collector metrics
   // and before peak_rss_bytes (e.g. allocations, depth); may be empty.
   std::function<void(Metrics& metrics, const Measured& measured)> add_metrics;
+  // Collector metrics of the program, called (for an implementation with a
+  // collector) with the stats snapshot taken after the run, right after
+  // add_gc_metrics() and before add_metrics; it may add metrics or replace
+  // add_gc_metrics' ones (set_metric keeps their place). May be empty, and
+  // left out of a designated initializer (it has a default initializer).
+  std::function<void(Metrics& metrics, const tricolor::gc::GcStats& stats)> add_collector_metrics{};
 };
 
 // The main() of a benchmark program (see the top of this file).

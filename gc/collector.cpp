@@ -37,6 +37,9 @@ Collector::Collector(GcConfig config) : config_(std::move(config)), mark_shared_
     recompute_goal_locked();
   }
   world_.set_pause_recorder([this](uint64_t ttsp, uint64_t pause) { record_mutator_pause(ttsp, pause); });
+  world_.set_registration_hook([this](Mutator& m) {
+    if (phase_.load(std::memory_order_seq_cst) == Phase::kMark) m.set_allocate_black(true, mark_epoch_);
+  });
   g_current_collector.store(this, std::memory_order_release);
   if (config_.background_driver) driver_ = std::thread([this] { driver_main(); });
 }
@@ -227,9 +230,6 @@ void Collector::run_concurrent_cycle(CycleReason reason) {
       if (!run_deferred_slice()) std::this_thread::sleep_for(std::chrono::microseconds(20));
       continue;
     }
-    // Nothing grey in sight: collect what the barrier buffers hold.
-    flush_barrier_buffers(nullptr);
-    if (!mark_looks_complete()) continue;
     if (try_end_mark(nullptr)) break;
   }
   sweep_and_finish();
@@ -246,18 +246,23 @@ void Collector::begin_mark(Mutator* self, CycleReason reason) {
   released_before_ = heap_.counters().released_total_bytes;
   mark_shared_->reset();
 
-  // Pause 1: barrier on, allocate black. O(threads).
-  const uint64_t asked = now_ns();
-  world_.stop(self);
-  const uint64_t stopped = now_ns();
-  phase_.store(Phase::kMark, std::memory_order_release);
+  // Start of the mark, without a global pause: the barrier goes on for all
+  // (one flag), then a handshake has every mutator allocate black. No object
+  // is traced before every mutator has answered, so no unbarriered store can
+  // hide an object from a marker (a grey object is still traced later).
+  const uint32_t epoch = heap_.sweep_generation();
+  mark_epoch_ = epoch;
+  closing_.store(false, std::memory_order_seq_cst);
+  phase_.store(Phase::kMark, std::memory_order_seq_cst);
   g_weak_read_check.store(true, std::memory_order_seq_cst);
   g_barrier_enabled.store(true, std::memory_order_seq_cst);
-  world_.for_each([](Mutator& m) {
-    m.set_allocate_black(true);
-    m.take_black_allocated_bytes();
-    m.assist_debt_objects() = 0;
-  });
+  world_.handshake(
+      [epoch](Mutator& m) {
+        m.set_allocate_black(true, epoch);
+        m.take_black_allocated_bytes();
+        m.assist_debt_objects() = 0;
+      },
+      self);
   // Assist rate: last cycle's traced objects spread over the runway left.
   const size_t live_now = heap_.heap_live_bytes();
   size_t goal;
@@ -268,9 +273,6 @@ void Collector::begin_mark(Mutator* self, CycleReason reason) {
   const size_t runway = goal > live_now && goal != kNoHeapGoal ? goal - live_now : (size_t{1} << 20);
   const size_t expected = std::max<size_t>(last_marked_objects_, live_now / 64);
   assist_objects_per_kib_.store(expected * 1024 / std::max<size_t>(runway, 1 << 20), std::memory_order_relaxed);
-  world_.start();
-  cycle_.pause1_ns = now_ns() - asked;
-  record_global_pause(stopped - asked, cycle_.pause1_ns);
   mark_started_ns_ = now_ns();
   background_marker_ = std::make_unique<Marker>(heap_, *mark_shared_, /*exclusive=*/false);
 }
@@ -287,7 +289,7 @@ void Collector::scan_mutator_roots(Mutator* self) {
         stress_point();
         Marker own(heap_, *mark_shared_, /*exclusive=*/false);
         m.scan_roots(own);
-        m.drain_barrier_buffer(own);
+        m.drain_barrier_buffer([&](const void* grey) { own.adopt_grey(grey); });
         own.publish();
       },
       self);
@@ -309,40 +311,86 @@ void Collector::flush_barrier_buffers(Mutator* self) {
   world_.handshake(
       [this](Mutator& m) {
         stress_point();
-        if (m.barrier_buffer_entries() == 0) return;
-        Marker own(heap_, *mark_shared_, /*exclusive=*/false);
-        m.drain_barrier_buffer(own);
-        own.publish();
+        if (m.barrier_buffer_entries() != 0) publish_buffered(m);
       },
       self);
 }
 
+// Ragged mark termination (no global pause). A round: note how many objects
+// were ever turned grey, have every mutator hand over its buffered greys,
+// drain; if nothing turned grey meanwhile and no marker holds work, no grey
+// object exists anywhere: every mutator's roots are black (scanned, and the
+// hybrid barrier keeps them so), black objects never point to white ones
+// (the insertion half), so every reachable object is black and no mutator
+// can reach a white one again. The one way left to reach a white object is a
+// weak reference; weak_read_slow() settles that race with closing_.
 bool Collector::try_end_mark(Mutator* self) {
-  // Pause 2: prove the mark complete in O(threads), or go on marking.
   ++cycle_.termination_attempts;
-  const uint64_t asked = now_ns();
-  world_.stop(self);
-  const uint64_t stopped = now_ns();
-  std::unique_lock foreign(foreign_shade_mutex_);
-  bool complete = mark_looks_complete();
-  if (complete) {
-    // Buffered barrier entries are shaded here — at most the buffer size per
-    // mutator, so O(threads). Late in a mark nearly all of them are already
-    // black; only one that turns grey means there is more to mark.
-    Marker marker(heap_, *mark_shared_, /*exclusive=*/false);
-    world_.for_each([&](Mutator& m) { m.drain_barrier_buffer(marker); });
-    complete = marker.greyed_objects() == 0;
+  MarkShared& shared = *mark_shared_;
+  if (!mark_looks_complete()) return false;
+  const size_t greyed_before = shared.marked_objects.load(std::memory_order_seq_cst);
+  flush_barrier_buffers(self);
+  drain_background(SIZE_MAX);
+  if (!mark_looks_complete() || shared.marked_objects.load(std::memory_order_seq_cst) != greyed_before)
+    return false;
+  // Close, then look once more: a weak read that shaded before it saw
+  // closing_ is visible now (Dekker pairing with weak_read_slow).
+  closing_.store(true, std::memory_order_seq_cst);
+  const size_t greyed_at_close = shared.marked_objects.load(std::memory_order_seq_cst);
+  {
+    std::lock_guard lock(close_mutex_);
+    closed_at_greyed_ = greyed_at_close;
+    close_decided_ = true;
+    close_succeeded_ = greyed_at_close == greyed_before;
   }
-  if (complete) end_mark_in_pause(cycle_);
-  foreign.unlock();
-  world_.start();
-  const uint64_t pause = now_ns() - asked;
-  record_global_pause(stopped - asked, pause);
-  if (!complete) return false;
-  cycle_.pause2_ns = pause;
+  close_decision_.notify_all();
+  if (!close_succeeded_) {
+    reopen_mark();
+    return false;
+  }
+  end_mark(self);
+  return true;
+}
+
+void Collector::reopen_mark() {
+  std::lock_guard lock(close_mutex_);
+  closing_.store(false, std::memory_order_seq_cst);
+  close_decided_ = false;
+}
+
+// The mark is complete: turn it off, raggedly. The sweep generation advances
+// first, so spans taken from now on are "swept" and objects allocated in
+// them need no mark; then each mutator stops allocating black and hands its
+// cached spans back (they belong to the cycle being swept).
+void Collector::end_mark(Mutator* self) {
+  if (config_.verify) {  // a consistent snapshot: the one pause verification needs
+    world_.stop(self);
+    verify_marks(*this);
+    world_.start();
+  }
+  g_barrier_enabled.store(false, std::memory_order_seq_cst);
+  const size_t marked_bytes = mark_shared_->marked_bytes.load(std::memory_order_relaxed);
+  cycle_.heap_at_mark_end_bytes = heap_.heap_live_bytes();
+  heap_.begin_sweep_cycle(config_.poison_freed, /*lazy_allowed=*/false);
+  phase_.store(Phase::kSweep, std::memory_order_seq_cst);
+  std::atomic<size_t> black_bytes{0};
+  world_.handshake(
+      [&](Mutator& m) {
+        stress_point();
+        m.set_allocate_black(false);
+        black_bytes.fetch_add(m.take_black_allocated_bytes(), std::memory_order_relaxed);
+        m.flush_allocation_cache();
+      },
+      self);
+  const size_t live = marked_bytes + black_bytes.load(std::memory_order_relaxed);
+  heap_.reset_heap_live(live);
+  cycle_.mutators = world_.size();
   cycle_.mark_ns = now_ns() - mark_started_ns_;
   background_marker_.reset();
-  return true;
+  std::lock_guard lock(stats_mutex_);
+  live_bytes_ = live;
+  last_marked_objects_ = mark_shared_->marked_objects.load(std::memory_order_relaxed);
+  recompute_goal_locked();
 }
 
 void Collector::sweep_and_finish() {
@@ -370,28 +418,6 @@ bool Collector::mark_looks_complete() {
   // so reading the queue first and the busy count second cannot miss work.
   const MarkShared& shared = *mark_shared_;
   return shared.queue.full_count() == 0 && shared.busy_markers.load(std::memory_order_seq_cst) == 0;
-}
-
-// World stopped, mark proven complete.
-void Collector::end_mark_in_pause(CycleReport& report) {
-  if (config_.verify) verify_marks(*this);
-  phase_.store(Phase::kSweep, std::memory_order_release);
-  g_barrier_enabled.store(false, std::memory_order_seq_cst);
-  size_t black_bytes = 0;
-  world_.for_each([&](Mutator& m) {
-    m.set_allocate_black(false);
-    black_bytes += m.take_black_allocated_bytes();
-    m.flush_allocation_cache();  // O(size classes): spans must be swept before reuse
-  });
-  report.heap_at_mark_end_bytes = heap_.heap_live_bytes();
-  const size_t live = mark_shared_->marked_bytes.load(std::memory_order_relaxed) + black_bytes;
-  heap_.reset_heap_live(live);
-  heap_.begin_sweep_cycle(config_.poison_freed, /*lazy_allowed=*/false);
-  report.mutators = world_.size();
-  std::lock_guard lock(stats_mutex_);
-  live_bytes_ = live;
-  last_marked_objects_ = mark_shared_->marked_objects.load(std::memory_order_relaxed);
-  recompute_goal_locked();
 }
 
 void Collector::clear_dead_weak_references() {
@@ -446,9 +472,20 @@ void Collector::assist(Mutator& self, size_t bytes) {
 
 // ---------------------------------------------------------------- barrier slow paths
 
-void Collector::shade_buffered(Mutator& mutator) {
+bool Collector::shade_for_mutator(const void* object) {
+  Span* span = heap_.span_of(object);
+  if (span == nullptr) return false;
+  span->acquire_geometry();
+  if (!span->try_mark(span->slot_index(object))) return false;
+  MarkShared& shared = *mark_shared_;
+  shared.marked_bytes.fetch_add(span->is_large() ? span->bytes : span->slot_bytes, std::memory_order_relaxed);
+  shared.marked_objects.fetch_add(1, std::memory_order_seq_cst);  // seen by termination rounds
+  return true;
+}
+
+void Collector::publish_buffered(Mutator& mutator) {
   Marker marker(heap_, *mark_shared_, /*exclusive=*/false);
-  mutator.drain_barrier_buffer(marker);
+  mutator.drain_barrier_buffer([&](const void* grey) { marker.adopt_grey(grey); });
   marker.publish();
 }
 
@@ -463,13 +500,38 @@ void Collector::shade_from_foreign_thread(const void* old_target, const void* ne
 
 const void* Collector::weak_read_slow(const void* target) {
   if (target == nullptr) return nullptr;
-  if (phase_.load(std::memory_order_acquire) == Phase::kMark) {
-    // The reader may now store it anywhere: it must survive this cycle.
-    if (Mutator* self = Mutator::current()) self->record_barrier(nullptr, target);
-    else shade_from_foreign_thread(nullptr, target);
-    return target;
+  if (phase_.load(std::memory_order_seq_cst) != Phase::kMark) return heap_.is_unswept_and_dead(target) ? nullptr : target;
+  // Marking: the reader may store the target anywhere, so it must survive —
+  // unless the mark is closing, when a white target is already dead.
+  if (closing_.load(std::memory_order_seq_cst)) return await_close_verdict(target, 0);
+  Mutator* self = Mutator::current();
+  const size_t greyed_before = mark_shared_->marked_objects.load(std::memory_order_seq_cst);
+  const bool greyed = self != nullptr ? self->shade(target) : shade_for_mutator(target);
+  if (self == nullptr && greyed) {  // no buffer of its own: straight to the queue
+    Marker marker(heap_, *mark_shared_, /*exclusive=*/false);
+    marker.adopt_grey(target);
+    marker.publish();
   }
-  return heap_.is_unswept_and_dead(target) ? nullptr : target;
+  if (!greyed || !closing_.load(std::memory_order_seq_cst)) return target;
+  // We shaded while the collector was closing the mark: wait for its verdict.
+  return await_close_verdict(target, greyed_before + 1);
+}
+
+// The mark is closing and `target` was read through a weak reference. If the
+// close succeeded without counting our shade (greyed_count: the count our
+// shade produced, 0 if we did not shade), the target was white when marking
+// ended: dead. Undo our mark and read null. If the mark reopened, it stands.
+const void* Collector::await_close_verdict(const void* target, size_t greyed_count) {
+  std::unique_lock lock(close_mutex_);
+  close_decision_.wait(lock, [&] { return close_decided_ || !closing_.load(std::memory_order_seq_cst); });
+  if (!closing_.load(std::memory_order_seq_cst)) return target;  // reopened: marking goes on
+  if (greyed_count == 0) return is_marked(target) ? target : nullptr;
+  if (greyed_count > closed_at_greyed_) {
+    Span* span = heap_.span_of(target);
+    span->clear_mark(span->slot_index(target));
+    return nullptr;
+  }
+  return target;
 }
 
 // ---------------------------------------------------------------- stop-the-world cycle

@@ -95,8 +95,9 @@ class Collector {
     if (phase_.load(std::memory_order_relaxed) == Phase::kMark) [[unlikely]] assist(self, bytes);
   }
 
-  // Barrier slow paths (gc/barrier.cpp).
-  void shade_buffered(Mutator& mutator);
+  // Barrier slow paths (gc/barrier.cpp, gc/mutator.cpp).
+  bool shade_for_mutator(const void* object);   // white → grey: true
+  void publish_buffered(Mutator& mutator);      // its buffered greys to the markers
   void shade_from_foreign_thread(const void* old_target, const void* new_target);
   const void* weak_read_slow(const void* target);
 
@@ -130,7 +131,7 @@ class Collector {
   bool drain_background(size_t budget_objects);       // true: no work visible
   void flush_barrier_buffers(Mutator* self);          // handshake
   bool mark_looks_complete();
-  bool try_end_mark(Mutator* self);                   // pause 2, if complete
+  bool try_end_mark(Mutator* self);                   // a termination round; ends the mark if clean
   void sweep_and_finish();
   // The mark bit of `object` (tests and the verifier).
   bool is_marked(const void* object) const;
@@ -147,7 +148,9 @@ class Collector {
   void run_concurrent_cycle(CycleReason reason);
   void run_stw_cycle(Mutator* self, CycleReason reason);
   void stw_mark(Marker& marker);
-  void end_mark_in_pause(CycleReport& report);
+  void end_mark(Mutator* self);
+  void reopen_mark();
+  const void* await_close_verdict(const void* target, size_t greyed_count);
   void clear_dead_weak_references();
   void finish_cycle(CycleReport& report, size_t released_before);
   void assist(Mutator& self, size_t bytes);
@@ -172,6 +175,15 @@ class Collector {
   const bool stressed_ = config_.stress_alloc_bytes != 0 || config_.stress_seed != 0;
   std::atomic<size_t> next_stress_cycle_bytes_{config_.stress_alloc_bytes};
   const std::chrono::steady_clock::time_point created_ = std::chrono::steady_clock::now();
+
+  // Closing the mark (try_end_mark vs weak_read_slow).
+  std::atomic<bool> closing_{false};
+  uint32_t mark_epoch_ = 0;  // the sweep generation of the spans being marked
+  std::mutex close_mutex_;
+  std::condition_variable close_decision_;
+  bool close_decided_ = false;
+  bool close_succeeded_ = false;
+  size_t closed_at_greyed_ = 0;
 
   // The cycle in progress (concurrent mode; touched by the driver only).
   CycleReport cycle_;

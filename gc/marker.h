@@ -70,6 +70,8 @@ class Marker final : public Visitor {
   // left anywhere it can see, or `budget_objects` were traced. Returns true
   // when it ran out of work.
   bool drain(size_t budget_objects = SIZE_MAX);
+  // Takes over an object another party already marked (a mutator's barrier).
+  void adopt_grey(const void* object) { push(object); }
   // Hands local grey objects to the global queue, so others may take them.
   void publish();
   bool has_local_work() const { return local_ != nullptr && !local_->empty(); }

@@ -58,13 +58,15 @@ void Mutator::safepoint_slow() {
   if (poll_.load(std::memory_order_acquire) & kPollStop) collector_.world().park(*this);
 }
 
-void Mutator::drain_barrier_buffer(Visitor& visitor) {
-  for (size_t i = 0; i < barrier_count_; ++i) visitor.visit_object(barrier_buffer_[i]);
-  barrier_count_ = 0;
+bool Mutator::shade(const void* object) {
+  if (!collector_.shade_for_mutator(object)) return false;
+  if (barrier_count_ == kBarrierBufferEntries) [[unlikely]] flush_barrier_buffer();
+  barrier_buffer_[barrier_count_++] = object;
+  return true;
 }
 
 void Mutator::flush_barrier_buffer() {
-  if (barrier_count_ != 0) collector_.shade_buffered(*this);
+  if (barrier_count_ != 0) collector_.publish_buffered(*this);
 }
 
 void Mutator::enter_blocking() {
@@ -101,6 +103,10 @@ void* Mutator::allocate_large(size_t slot_bytes, const TypeInfo* type) {
 }
 
 void Mutator::mark_new_object(gc::Span* span, uintptr_t slot) {
+  // Only in spans of the cycle being marked: once the mark has ended (the
+  // sweep generation advanced) a span taken since is already swept, and a
+  // mark bit there would outlive its cycle.
+  if (span->sweepgen.load(std::memory_order_relaxed) != black_epoch_) return;
   if (span->try_mark(span->slot_index(gc::object_of_slot(slot))))
     black_allocated_bytes_ += span->is_large() ? span->bytes : span->slot_bytes;
 }

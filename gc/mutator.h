@@ -87,13 +87,16 @@ class Mutator {
     return gc::object_of_slot(slot);
   }
 
-  // Write-barrier slow path (gc/barrier.cpp): buffers both targets; a full
-  // buffer is shaded in one batch. No atomics until the flush.
+  // Write-barrier slow path (gc/barrier.cpp): shades both targets at once
+  // (mark bit set, counted) and keeps the ones it turned grey in a buffer of
+  // greys that handshakes hand to the markers; already-marked targets cost a
+  // page-map lookup and a load.
   void record_barrier(const void* old_target, const void* new_target) {
-    if (barrier_count_ + 2 > kBarrierBufferEntries) [[unlikely]] flush_barrier_buffer();
-    if (old_target != nullptr) barrier_buffer_[barrier_count_++] = old_target;
-    if (new_target != nullptr) barrier_buffer_[barrier_count_++] = new_target;
+    if (old_target != nullptr) shade(old_target);
+    if (new_target != nullptr) shade(new_target);
   }
+  // Turns `object` grey if it is white; true if it did.
+  bool shade(const void* object);
 
   // The embedder's roots: called with the collector's visitor while this
   // mutator is stopped. Visit every managed pointer the thread holds outside
@@ -117,11 +120,20 @@ class Mutator {
   // ---- used by the collector (gc/) only, on the owning thread or while
   // this mutator is stopped or claimed ----
   void scan_roots(Visitor& visitor);
-  // Shades every buffered barrier target through `visitor` and empties the buffer.
-  void drain_barrier_buffer(Visitor& visitor);
+  // Hands the grey objects the barrier buffered to `publish` and empties the buffer.
+  template <class Publish>
+  void drain_barrier_buffer(Publish&& publish) {
+    for (size_t i = 0; i < barrier_count_; ++i) publish(barrier_buffer_[i]);
+    barrier_count_ = 0;
+  }
   void flush_barrier_buffer();
   size_t barrier_buffer_entries() const { return barrier_count_; }
-  void set_allocate_black(bool on) { allocate_black_.store(on, std::memory_order_relaxed); }
+  // Allocate black from now on, in spans of sweep generation `epoch` (those
+  // of the cycle being marked); or stop.
+  void set_allocate_black(bool on, uint32_t epoch = 0) {
+    black_epoch_ = epoch;
+    allocate_black_.store(on, std::memory_order_relaxed);
+  }
   size_t take_black_allocated_bytes() { return std::exchange(black_allocated_bytes_, 0); }
   size_t& assist_debt_objects() { return assist_debt_objects_; }
   void flush_allocation_cache();
@@ -150,6 +162,7 @@ class Mutator {
   size_t barrier_count_ = 0;
   const void* barrier_buffer_[kBarrierBufferEntries];
   size_t black_allocated_bytes_ = 0;
+  uint32_t black_epoch_ = 0;
   size_t assist_debt_objects_ = 0;
   gc::Span* cache_[gc::kNumSizeClasses] = {};
   LocalRootNode* local_roots_ = nullptr;

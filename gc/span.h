@@ -120,6 +120,10 @@ struct Span {
     word.store(old | bit, std::memory_order_relaxed);
     return true;
   }
+  // Undoes a mark (a weak read that lost the race with the end of marking).
+  void clear_mark(size_t index) {
+    mark_bits[index >> 6].fetch_and(~(uint64_t{1} << (index & 63)), std::memory_order_relaxed);
+  }
   bool is_marked(size_t index) const {
     return (mark_bits[index >> 6].load(std::memory_order_relaxed) >> (index & 63)) & 1;
   }

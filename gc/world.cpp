@@ -17,6 +17,7 @@ void World::add(Mutator* mutator) {
   if (head_ != nullptr) head_->previous_ = mutator;
   head_ = mutator;
   count_.fetch_add(1, std::memory_order_relaxed);
+  if (registration_hook_) registration_hook_(*mutator);
 }
 
 void World::remove(Mutator* mutator) {

@@ -39,6 +39,9 @@ namespace tricolor::gc {
 class World {
  public:
   void add(Mutator* mutator);
+  // Called under the registry lock for each new mutator, so that it joins a
+  // cycle in progress in the right state (allocating black while marking).
+  void set_registration_hook(std::function<void(Mutator&)> hook) { registration_hook_ = std::move(hook); }
   void remove(Mutator* mutator);
 
   // Stops every mutator but `self` (null when the caller is not a mutator)
@@ -86,6 +89,7 @@ class World {
   const HandshakeOp* handshake_op_ = nullptr;   // set while a handshake runs
   std::atomic<uint64_t> handshake_requested_ns_{0};
   std::function<void(uint64_t, uint64_t)> pause_recorder_;
+  std::function<void(Mutator&)> registration_hook_;
 };
 
 }  // namespace tricolor::gc

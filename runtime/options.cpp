@@ -23,7 +23,11 @@
 //     and GOMEMLIMIT, applied uniformly to ours).
 #include "options.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <array>
+#include <cerrno>
 #include <cstdlib>
 #include <initializer_list>
 
@@ -134,6 +138,13 @@ bool apply_mode(std::string_view value, Options& opts) {
   return true;
 }
 
+// Empty (the default text) turns the trace off, as an unset variable does.
+bool apply_trace(std::string_view value, Options& opts) {
+  if (!value.empty() && !is_writable_file_path(value)) return false;
+  opts.trace_path = std::string(value);
+  return true;
+}
+
 constexpr OptionSpec kOptionTable[] = {
     {"GOGC", "percent | off", "100",
      "off or a decimal percentage from 0 to 2147483647 (e.g. 200); "
@@ -164,6 +175,11 @@ constexpr OptionSpec kOptionTable[] = {
      "concurrent: mark and sweep run beside the program, pauses do O(threads) work; "
      "stw: the whole collection in one pause (the correctness oracle and a baseline).",
      apply_mode},
+    {"TRICOLOR_TRACE", "path", "",
+     "a writable file path (e.g. /tmp/gc.json)",
+     "Writes a Chrome trace-event JSON timeline (Perfetto, chrome://tracing) of every GC phase, "
+     "handshake, assist slice and deferred-work item to this file at Runtime exit.",
+     apply_trace},
 };
 
 // The value as it appears in an error: quoted content stays on one line.
@@ -231,6 +247,21 @@ std::optional<int64_t> parse_min_heap_bytes(std::string_view text) {
   const std::optional<int64_t> bytes = parse_byte_count(text);
   if (!bytes || *bytes < kMinHeapFloorBytes) return std::nullopt;
   return bytes;
+}
+
+bool is_writable_file_path(std::string_view path) {
+  if (path.empty() || path.back() == '/') return false;
+  const std::string file(path);
+  struct stat info;
+  if (::stat(file.c_str(), &info) == 0) {
+    return !S_ISDIR(info.st_mode) && ::access(file.c_str(), W_OK) == 0;
+  }
+  if (errno != ENOENT) return false;
+  const size_t slash = file.rfind('/');
+  const std::string directory =
+      slash == std::string::npos ? std::string(".") : slash == 0 ? std::string("/") : file.substr(0, slash);
+  return ::stat(directory.c_str(), &info) == 0 && S_ISDIR(info.st_mode) &&
+         ::access(directory.c_str(), W_OK | X_OK) == 0;
 }
 
 std::span<const OptionSpec> option_table() { return kOptionTable; }

@@ -1,13 +1,18 @@
 // options.h — the collector's tunables, read once from the environment.
 //
 // Owns: the Options struct, the declarative table of environment variables
-// (GOGC, GOMEMLIMIT, GODEBUG, TRICOLOR_MIN_HEAP, TRICOLOR_VERIFY, TRICOLOR_MODE) that fills
-// it, the parsers behind each row, and the Markdown rendering of that table.
+// (GOGC, GOMEMLIMIT, GODEBUG, TRICOLOR_MIN_HEAP, TRICOLOR_VERIFY, TRICOLOR_MODE,
+// TRICOLOR_TRACE) that fills it, the parsers behind each row, and the Markdown
+// rendering of that table.
 // Invariant: every Options produced by from_env()/from_lookup() holds only
 // values a parser accepted (gc_percent >= 0 or kGcPercentOff, a non-negative
 // memory limit, min_heap_bytes >= kMinHeapFloorBytes); a malformed variable
 // is refused with a one-line ConfigError naming the variable, echoing its
 // value and listing the accepted forms. Nothing is ever silently defaulted.
+// TRICOLOR_TRACE is the one row that looks at the file system: a path is
+// accepted if it names a file that could be written now (an existing
+// non-directory we may write, or a new name in a directory we may write);
+// nothing is created until the trace is written at exit.
 //
 // Where we knowingly differ from the Go runtime (see options.cpp for details):
 // GOGC that is negative, signed or malformed is an error (Go: off or 100);
@@ -43,6 +48,7 @@ struct Options {
   int64_t min_heap_bytes = int64_t{4} << 20;      // TRICOLOR_MIN_HEAP: smallest heap goal
   bool verify = false;                            // TRICOLOR_VERIFY: verify heap every collection
   bool concurrent = true;                         // TRICOLOR_MODE: concurrent | stw
+  std::string trace_path;                         // TRICOLOR_TRACE: timeline file; empty = off
 
   // Reads the process environment (std::getenv). Call before other threads
   // may modify the environment. Throws ConfigError on the first malformed
@@ -88,5 +94,10 @@ std::optional<int64_t> parse_memory_limit(std::string_view text);
 
 // TRICOLOR_MIN_HEAP: a byte count of at least kMinHeapFloorBytes.
 std::optional<int64_t> parse_min_heap_bytes(std::string_view text);
+
+// TRICOLOR_TRACE: true if `path` names a file that could be written now: not
+// ending in '/', and either an existing non-directory that is writable or a
+// new name in an existing directory that is writable. Creates nothing.
+bool is_writable_file_path(std::string_view path);
 
 }  // namespace tricolor

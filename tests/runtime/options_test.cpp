@@ -6,7 +6,11 @@
 // that names the variable, echoes the value and lists the accepted forms.
 #include <doctest/doctest.h>
 
+#include <unistd.h>
+
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <functional>
 #include <map>
 #include <optional>
@@ -45,6 +49,14 @@ std::string config_error_of(const FakeEnv& env) {
   return "<no ConfigError thrown>";
 }
 
+// A value every row refuses: "gctrace=bogus" is malformed for every row but
+// TRICOLOR_TRACE, where it is a well-formed relative path; there a file in
+// a directory that does not exist is refused instead.
+std::string malformed_value(const OptionSpec& spec) {
+  if (std::string_view(spec.env_name) == "TRICOLOR_TRACE") return "/nonexistent-tricolor-dir/gctrace=bogus";
+  return "gctrace=bogus";
+}
+
 const OptionSpec* spec_named(std::string_view env_name) {
   for (const OptionSpec& spec : option_table()) {
     if (spec.env_name == env_name) return &spec;
@@ -57,6 +69,30 @@ struct Accepted {
   const char* input;
   T expected;
 };
+
+// A fresh directory for this process's files, removed at exit.
+class ScratchDir {
+ public:
+  ScratchDir()
+      : path_(std::filesystem::temp_directory_path() /
+              ("tricolor-options-test-" + std::to_string(::getpid()))) {
+    std::filesystem::remove_all(path_);
+    std::filesystem::create_directories(path_);
+  }
+  ~ScratchDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  std::string path() const { return path_.string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+std::string scratch_dir() {
+  static const ScratchDir dir;
+  return dir.path();
+}
 
 constexpr int64_t kKiB = int64_t{1} << 10;
 constexpr int64_t kMiB = int64_t{1} << 20;
@@ -158,6 +194,7 @@ TEST_CASE("from_lookup with nothing set yields the documented defaults") {
   CHECK_FALSE(opts.gctrace);
   CHECK(opts.min_heap_bytes == 4 * kMiB);
   CHECK_FALSE(opts.verify);
+  CHECK(opts.trace_path.empty());
 }
 
 TEST_CASE("from_lookup treats an empty variable as unset") {
@@ -166,7 +203,8 @@ TEST_CASE("from_lookup treats an empty variable as unset") {
                                {"GODEBUG", ""},
                                {"TRICOLOR_MIN_HEAP", ""},
                                {"TRICOLOR_VERIFY", ""},
-                               {"TRICOLOR_MODE", ""}}
+                               {"TRICOLOR_MODE", ""},
+                               {"TRICOLOR_TRACE", ""}}
                            .options();
   CHECK(opts == Options{});
 }
@@ -188,6 +226,10 @@ TEST_CASE("from_lookup applies each variable") {
   SUBCASE("TRICOLOR_VERIFY=0") { CHECK_FALSE(FakeEnv{{"TRICOLOR_VERIFY", "0"}}.options().verify); }
   SUBCASE("TRICOLOR_MODE=stw") { CHECK_FALSE(FakeEnv{{"TRICOLOR_MODE", "stw"}}.options().concurrent); }
   SUBCASE("TRICOLOR_MODE=concurrent") { CHECK(FakeEnv{{"TRICOLOR_MODE", "concurrent"}}.options().concurrent); }
+  SUBCASE("TRICOLOR_TRACE") {
+    const std::string path = scratch_dir() + "/gc.json";
+    CHECK(FakeEnv{{"TRICOLOR_TRACE", path}}.options().trace_path == path);
+  }
   SUBCASE("all together") {
     const Options opts = FakeEnv{{"GOGC", "200"},
                                  {"GOMEMLIMIT", "1GiB"},
@@ -252,6 +294,28 @@ TEST_CASE("TRICOLOR_MODE accepts only concurrent and stw") {
   }
 }
 
+TEST_CASE("TRICOLOR_TRACE accepts a file that could be written and creates nothing") {
+  const std::string dir = scratch_dir();
+  const std::string fresh = dir + "/new-trace.json";
+  CHECK(is_writable_file_path(fresh));
+  CHECK_FALSE(std::filesystem::exists(fresh));  // checking did not create it
+  const std::string existing = dir + "/existing.json";
+  std::ofstream(existing) << "old";
+  CHECK(is_writable_file_path(existing));
+  CHECK(is_writable_file_path("relative-trace.json"));  // in the working directory
+  CHECK_FALSE(std::filesystem::exists("relative-trace.json"));
+
+  CHECK_FALSE(is_writable_file_path(""));
+  CHECK_FALSE(is_writable_file_path(dir));                    // a directory
+  CHECK_FALSE(is_writable_file_path(dir + "/"));              // names a directory
+  CHECK_FALSE(is_writable_file_path(dir + "/missing/x.json"));  // no such directory
+  CHECK_FALSE(is_writable_file_path(existing + "/x.json"));   // parent is a file
+
+  const std::string message = config_error_of(FakeEnv{{"TRICOLOR_TRACE", dir + "/missing/x.json"}});
+  CHECK(message == "tricolor: invalid TRICOLOR_TRACE=\"" + dir +
+                       "/missing/x.json\": expected a writable file path (e.g. /tmp/gc.json)");
+}
+
 TEST_CASE("TRICOLOR_VERIFY accepts only 0 and 1") {
   const char* const cases[] = {"2", "true", "yes", " 1", "01"};
   for (const char* input : cases) {
@@ -270,9 +334,10 @@ TEST_CASE("the error names the variable, echoes the value and lists accepted for
 
   for (const OptionSpec& spec : option_table()) {
     CAPTURE(spec.env_name);
-    const std::string message = config_error_of(FakeEnv{{spec.env_name, "gctrace=bogus"}});
+    const std::string bad = malformed_value(spec);
+    const std::string message = config_error_of(FakeEnv{{spec.env_name, bad}});
     CHECK(message.starts_with("tricolor: invalid "));
-    CHECK(message.find(std::string(spec.env_name) + "=\"gctrace=bogus\"") != std::string::npos);
+    CHECK(message.find(std::string(spec.env_name) + "=\"" + bad + "\"") != std::string::npos);
     CHECK(message.ends_with(std::string("expected ") + spec.accepted));
   }
 }
@@ -331,8 +396,9 @@ TEST_CASE("every row is complete, its default parses to the default, and failure
     changed.gctrace = true;
     changed.min_heap_bytes = 8 * kMiB;
     changed.verify = true;
+    changed.trace_path = "/tmp/gc.json";
     const Options before = changed;
-    CHECK_FALSE(spec.apply("gctrace=bogus", changed));
+    CHECK_FALSE(spec.apply(malformed_value(spec), changed));
     CHECK(changed == before);
   }
 }
