@@ -256,6 +256,7 @@ void Collector::begin_mark(Mutator* self, CycleReason reason) {
   phase_.store(Phase::kMark, std::memory_order_seq_cst);
   g_weak_read_check.store(true, std::memory_order_seq_cst);
   g_barrier_enabled.store(true, std::memory_order_seq_cst);
+  const uint64_t start_handshake = now_ns();
   world_.handshake(
       [epoch](Mutator& m) {
         m.set_allocate_black(true, epoch);
@@ -263,6 +264,7 @@ void Collector::begin_mark(Mutator* self, CycleReason reason) {
         m.assist_debt_objects() = 0;
       },
       self);
+  cycle_.start_handshake_ns = now_ns() - start_handshake;
   // Assist rate: last cycle's traced objects spread over the runway left.
   const size_t live_now = heap_.heap_live_bytes();
   size_t goal;
@@ -374,6 +376,7 @@ void Collector::end_mark(Mutator* self) {
   heap_.begin_sweep_cycle(config_.poison_freed, /*lazy_allowed=*/false);
   phase_.store(Phase::kSweep, std::memory_order_seq_cst);
   std::atomic<size_t> black_bytes{0};
+  const uint64_t end_handshake = now_ns();
   world_.handshake(
       [&](Mutator& m) {
         stress_point();
@@ -382,6 +385,7 @@ void Collector::end_mark(Mutator* self) {
         m.flush_allocation_cache();
       },
       self);
+  cycle_.end_handshake_ns = now_ns() - end_handshake;
   const size_t live = marked_bytes + black_bytes.load(std::memory_order_relaxed);
   heap_.reset_heap_live(live);
   cycle_.mutators = world_.size();

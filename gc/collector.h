@@ -1,31 +1,31 @@
 // collector.h — the cycle driver: concurrent (default) and stop-the-world.
 //
-// Concurrent cycle, after Go's (DESIGN.md §4), driven by one background
-// thread that is also the background marker:
-//   0. finish sweeping the previous cycle (outside any pause).
-//   1. pause 1 (O(threads)): phase = mark, write barrier on, every mutator
-//      allocates black from now on.
-//   2. roots: global roots (Persistent) by the driver; each mutator scans its
-//      own roots and hands over its barrier buffer at its next safepoint (a
-//      per-thread handshake: only that thread pauses); a blocked mutator's
-//      roots are scanned on its behalf.
+// Concurrent cycle, after Go's (DESIGN.md §4) but with no global pause,
+// driven by one background thread that is also the background marker:
+//   0. finish sweeping the previous cycle.
+//   1. start: the write barrier goes on (one flag); a handshake has every
+//      mutator allocate black. Nothing is traced before all have answered.
+//   2. roots: global roots (Persistent, deferred work) by the driver; each
+//      mutator scans its own roots at its next safepoint (a per-thread
+//      handshake: only that thread pauses); a blocked mutator's roots are
+//      scanned on its behalf.
 //   3. concurrent mark: the background marker drains the shared queue;
 //      mutators that allocate pay assists in slices of at most
-//      kAssistSliceObjects objects; the barrier buffers what mutators store.
-//   4. termination: when no work is visible, a handshake flushes every
-//      barrier buffer; if still nothing is grey, pause 2 checks it once more
-//      in O(threads) (no buffered entry, no busy marker, empty queue) and, if
-//      clean, ends the mark: barrier off, allocation white, caches flushed,
-//      sweep generation advanced. If not clean, the world restarts and
-//      marking continues.
+//      kAssistSliceObjects entries; the barrier shades both targets of every
+//      store at once and buffers the greys it made.
+//   4. termination by rounds (try_end_mark): count greyings, hand over every
+//      buffer, drain; a round in which nothing turned grey proves the mark
+//      complete. Then the sweep generation advances and a last handshake has
+//      every mutator allocate white and hand back its cached spans.
 //   5. weak: slots whose target was not marked are nulled (weak reads in the
 //      meantime check liveness themselves), then lazy sweeping is allowed.
 //   6. concurrent sweep: the driver sweeps; allocation sweeps the spans it
 //      takes. Memory beyond the next goal goes back to the OS.
 // Stop-the-world cycle: all of the above in one pause (the oracle).
-// Invariant (the hybrid barrier's): from pause 1 to pause 2 every managed
-// pointer store shades both the old and the new target, and objects are
-// born black; so a mutator's roots, scanned once, never need a rescan.
+// Invariant (the hybrid barrier's): from the start handshake to the end of
+// the mark every managed pointer store shades both its old and its new
+// target, and objects are born black; so a mutator's roots, scanned once,
+// never need a rescan, and black objects never point to white ones.
 #pragma once
 
 #include <atomic>

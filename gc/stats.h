@@ -26,10 +26,11 @@ struct CycleReport {
   uint64_t mark_ns = 0;             // marking (concurrent: wall clock of the concurrent mark)
   uint64_t sweep_ns = 0;            // sweeping and releasing memory (concurrent: wall clock)
   uint64_t pause_ns = 0;            // stop requested → world restarted (stw mode)
-  // Concurrent mode: the two global pauses (each O(threads)).
-  uint64_t pause1_ns = 0;           // start: barrier on, allocate black
-  uint64_t pause2_ns = 0;           // mark termination: barrier off
-  uint64_t termination_attempts = 0;  // stops needed to prove the mark complete
+  // Concurrent mode: no global pause; the mark starts and ends with
+  // per-thread handshakes (each mutator stops only for its own part).
+  uint64_t start_handshake_ns = 0;  // wall clock: barrier on, every mutator allocating black
+  uint64_t end_handshake_ns = 0;    // wall clock: every mutator allocating white, caches handed back
+  uint64_t termination_attempts = 0;  // rounds needed to prove the mark complete
   uint64_t assist_cpu_ns = 0;       // mark work done by allocating mutators
   uint64_t background_cpu_ns = 0;   // mark work done by the background marker
   size_t heap_at_mark_end_bytes = 0;

@@ -41,9 +41,9 @@ TEST_CASE("gctrace line, concurrent cycle: both pauses around the concurrent mar
   r.concurrent = true;
   r.cycle = 7;
   r.start_ns = 2'500'000'000;
-  r.pause1_ns = 12'000;
+  r.start_handshake_ns = 12'000;
   r.mark_ns = 5'300'000;
-  r.pause2_ns = 20'000;
+  r.end_handshake_ns = 20'000;
   r.assist_cpu_ns = 100'000;
   r.background_cpu_ns = 4'900'000;
   r.heap_before_bytes = size_t{9} << 20;
