@@ -175,6 +175,7 @@ void Collector::request_cycle(CycleReason reason) {
 }
 
 void Collector::driver_main() {
+  timeline_.name_thread("tricolor-gc");
   std::unique_lock lock(driver_mutex_);
   for (;;) {
     driver_wakeup_.wait(lock, [&] { return cycle_requested_ || shutting_down_ || deferred_.size() != 0; });
@@ -201,6 +202,8 @@ void Collector::driver_main() {
 
 bool Collector::run_deferred_slice() {
   std::lock_guard lock(deferred_run_mutex_);
+  if (deferred_.size() == 0) return false;
+  Timeline::Scope span(timeline_, "deferred work", "gc.deferred");
   return deferred_.run_one(kDeferredSliceNs);
 }
 
@@ -219,6 +222,7 @@ void Collector::defer(std::shared_ptr<DeferredWork> item) {
 }
 
 void Collector::run_concurrent_cycle(CycleReason reason) {
+  Timeline::Scope span(timeline_, "cycle", "gc");
   begin_mark(nullptr, reason);
   mark_global_roots();
   scan_mutator_roots(nullptr);
@@ -265,6 +269,7 @@ void Collector::begin_mark(Mutator* self, CycleReason reason) {
       },
       self);
   cycle_.start_handshake_ns = now_ns() - start_handshake;
+  timeline_.span("start handshake", "gc.phase", start_handshake, start_handshake + cycle_.start_handshake_ns);
   // Assist rate: last cycle's traced objects spread over the runway left.
   const size_t live_now = heap_.heap_live_bytes();
   size_t goal;
@@ -280,14 +285,17 @@ void Collector::begin_mark(Mutator* self, CycleReason reason) {
 }
 
 void Collector::mark_global_roots() {
+  Timeline::Scope span(timeline_, "global roots", "gc.phase");
   global_roots().trace_strong(*background_marker_);
   deferred_.trace(*background_marker_);
   background_marker_->publish();
 }
 
 void Collector::scan_mutator_roots(Mutator* self) {
+  Timeline::Scope span(timeline_, "roots handshake", "gc.phase");
   world_.handshake(
       [this](Mutator& m) {
+        Timeline::Scope own_span(timeline_, "handshake: roots", "gc.handshake");
         stress_point();
         Marker own(heap_, *mark_shared_, /*exclusive=*/false);
         m.scan_roots(own);
@@ -298,6 +306,7 @@ void Collector::scan_mutator_roots(Mutator* self) {
 }
 
 bool Collector::drain_background(size_t budget_objects) {
+  Timeline::Scope span(timeline_, "mark", "gc.mark");
   const uint64_t cpu_started = thread_cpu_ns();
   if (config_.stress_seed != 0) {  // stress: mark in small random steps, yielding between them
     budget_objects = std::min<size_t>(budget_objects, 1 + stress_random(config_.stress_seed) % 4096);
@@ -310,8 +319,10 @@ bool Collector::drain_background(size_t budget_objects) {
 }
 
 void Collector::flush_barrier_buffers(Mutator* self) {
+  Timeline::Scope span(timeline_, "flush handshake", "gc.phase");
   world_.handshake(
       [this](Mutator& m) {
+        Timeline::Scope own_span(timeline_, "handshake: flush", "gc.handshake");
         stress_point();
         if (m.barrier_buffer_entries() != 0) publish_buffered(m);
       },
@@ -327,6 +338,7 @@ void Collector::flush_barrier_buffers(Mutator* self) {
 // can reach a white one again. The one way left to reach a white object is a
 // weak reference; weak_read_slow() settles that race with closing_.
 bool Collector::try_end_mark(Mutator* self) {
+  Timeline::Scope span(timeline_, "termination round", "gc.phase");
   ++cycle_.termination_attempts;
   MarkShared& shared = *mark_shared_;
   if (!mark_looks_complete()) return false;
@@ -379,6 +391,7 @@ void Collector::end_mark(Mutator* self) {
   const uint64_t end_handshake = now_ns();
   world_.handshake(
       [&](Mutator& m) {
+        Timeline::Scope own_span(timeline_, "handshake: end mark", "gc.handshake");
         stress_point();
         m.set_allocate_black(false);
         black_bytes.fetch_add(m.take_black_allocated_bytes(), std::memory_order_relaxed);
@@ -386,6 +399,7 @@ void Collector::end_mark(Mutator* self) {
       },
       self);
   cycle_.end_handshake_ns = now_ns() - end_handshake;
+  timeline_.span("end handshake", "gc.phase", end_handshake, end_handshake + cycle_.end_handshake_ns);
   const size_t live = marked_bytes + black_bytes.load(std::memory_order_relaxed);
   heap_.reset_heap_live(live);
   cycle_.mutators = world_.size();
@@ -399,7 +413,11 @@ void Collector::end_mark(Mutator* self) {
 
 void Collector::sweep_and_finish() {
   const uint64_t sweep_started = now_ns();
-  clear_dead_weak_references();
+  {
+    Timeline::Scope span(timeline_, "weak", "gc.phase");
+    clear_dead_weak_references();
+  }
+  Timeline::Scope span(timeline_, "sweep", "gc.phase");
   g_weak_read_check.store(false, std::memory_order_seq_cst);
   heap_.allow_lazy_sweep();
   heap_.finish_sweep();
@@ -456,6 +474,10 @@ void Collector::finish_cycle(CycleReport& report, size_t released_before) {
     report.cycle = stats_.collections + 1;
   }
   record_cycle(report);
+  const uint64_t ended = now_ns();
+  timeline_.counter("heap live MB", ended, static_cast<double>(heap_.heap_live_bytes()) / (1 << 20));
+  timeline_.counter("heap goal MB", ended,
+                    report.goal_bytes == kNoHeapGoal ? 0.0 : static_cast<double>(report.goal_bytes) / (1 << 20));
   if (config_.on_cycle) config_.on_cycle(report);
 }
 
@@ -466,6 +488,7 @@ void Collector::assist(Mutator& self, size_t bytes) {
   debt += bytes * assist_objects_per_kib_.load(std::memory_order_relaxed) / 1024;
   if (debt < kMinAssistObjects) return;
   const uint64_t started = now_ns();
+  Timeline::Scope span(timeline_, "assist", "gc.assist");
   Marker marker(heap_, *mark_shared_, /*exclusive=*/false);
   const bool out_of_work = marker.drain(std::min(debt, kAssistSliceObjects));
   marker.publish();
@@ -604,6 +627,7 @@ void Collector::run_stw_cycle(Mutator* self, CycleReason reason) {
   world_.start();
   report.pause_ns = now_ns() - report.start_ns;
   record_global_pause(report.ttsp_ns, report.pause_ns);
+  timeline_.span("stop-the-world cycle", "gc.pause", report.start_ns, report.start_ns + report.pause_ns);
   no_deferred_slice.unlock();
   cycle_lock.unlock();
   finish_cycle(report, released_before);

@@ -42,6 +42,7 @@
 #include "heap.h"
 #include "pacer.h"
 #include "stats.h"
+#include "timeline.h"
 #include "world.h"
 
 namespace tricolor {
@@ -112,6 +113,7 @@ class Collector {
 
   GcStats stats();
   Heap& heap() { return heap_; }
+  Timeline& timeline() { return timeline_; }
   World& world() { return world_; }
   CollectorMode mode() const { return config_.mode; }
   Phase phase() const { return phase_.load(std::memory_order_acquire); }
@@ -175,6 +177,8 @@ class Collector {
   const bool stressed_ = config_.stress_alloc_bytes != 0 || config_.stress_seed != 0;
   std::atomic<size_t> next_stress_cycle_bytes_{config_.stress_alloc_bytes};
   const std::chrono::steady_clock::time_point created_ = std::chrono::steady_clock::now();
+  // TRICOLOR_TRACE: spans share the collector's clock (origin created_).
+  Timeline timeline_{config_.trace_path, TimelineConfig{.origin = created_}};
 
   // Closing the mark (try_end_mark vs weak_read_slow).
   std::atomic<bool> closing_{false};

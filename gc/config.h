@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <string>
 
 #include "errors.h"
 
@@ -42,6 +43,9 @@ struct GcConfig {
   // handshakes and random yields of the background marker.
   size_t stress_alloc_bytes = 0;
   uint64_t stress_seed = 0;
+  // Chrome trace-event timeline of every phase, handshake, assist slice and
+  // deferred-work item, written when the collector is destroyed ("": off).
+  std::string trace_path;
   // Called after every cycle, outside the pause, on the collecting thread.
   std::function<void(const CycleReport&)> on_cycle;
 };

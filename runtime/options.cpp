@@ -138,6 +138,20 @@ bool apply_mode(std::string_view value, Options& opts) {
   return true;
 }
 
+bool apply_hard_limit(std::string_view value, Options& opts) {
+  const std::optional<int64_t> limit_bytes = parse_memory_limit(value);
+  if (!limit_bytes) return false;
+  opts.hard_limit_bytes = *limit_bytes == kMemoryLimitOff ? 0 : *limit_bytes;
+  return true;
+}
+
+bool apply_stress(std::string_view value, Options& opts) {
+  const std::optional<StressMode> stress = parse_stress(value);
+  if (!stress) return false;
+  opts.stress = *stress;
+  return true;
+}
+
 // Empty (the default text) turns the trace off, as an unset variable does.
 bool apply_trace(std::string_view value, Options& opts) {
   if (!value.empty() && !is_writable_file_path(value)) return false;
@@ -172,7 +186,7 @@ constexpr OptionSpec kOptionTable[] = {
      apply_verify},
     {"TRICOLOR_MODE", "concurrent | stw", "concurrent",
      "concurrent or stw",
-     "concurrent: mark and sweep run beside the program, pauses do O(threads) work; "
+     "concurrent: mark and sweep run beside the program, with no global pause; "
      "stw: the whole collection in one pause (the correctness oracle and a baseline).",
      apply_mode},
     {"TRICOLOR_TRACE", "path", "",
@@ -180,6 +194,17 @@ constexpr OptionSpec kOptionTable[] = {
      "Writes a Chrome trace-event JSON timeline (Perfetto, chrome://tracing) of every GC phase, "
      "handshake, assist slice and deferred-work item to this file at Runtime exit.",
      apply_trace},
+    {"TRICOLOR_HARD_LIMIT", "bytes | off", "off",
+     "off or a decimal byte count with an optional unit B, KiB, MiB, GiB or TiB (e.g. 2GiB)",
+     "Hard limit on the live heap: an allocation that would pass it gets one emergency "
+     "collection, then throws tricolor::HeapExhausted (the heap stays intact).",
+     apply_hard_limit},
+    {"TRICOLOR_STRESS", "alloc:N | random:SEED | off", "off",
+     "off, alloc:<bytes> (a cycle every that many allocated bytes, e.g. alloc:1MiB) or "
+     "random:<seed> (a decimal seed > 0, e.g. random:42)",
+     "Stress mode for tests: cycles started every N bytes, or at random with random "
+     "handshake delays and marker yields.",
+     apply_stress},
 };
 
 // The value as it appears in an error: quoted content stays on one line.
@@ -241,6 +266,27 @@ std::optional<int64_t> parse_byte_count(std::string_view text) {
 std::optional<int64_t> parse_memory_limit(std::string_view text) {
   if (text == "off") return kMemoryLimitOff;
   return parse_byte_count(text);
+}
+
+std::optional<StressMode> parse_stress(std::string_view text) {
+  if (text == "off") return StressMode{};
+  if (text.starts_with("alloc:")) {
+    const std::optional<int64_t> bytes = parse_byte_count(text.substr(6));
+    if (!bytes || *bytes <= 0) return std::nullopt;
+    return StressMode{static_cast<uint64_t>(*bytes), 0};
+  }
+  if (text.starts_with("random:")) {
+    const std::string_view digits = text.substr(7);
+    if (digits.empty() || digits.size() > 19) return std::nullopt;
+    uint64_t seed = 0;
+    for (char c : digits) {
+      if (c < '0' || c > '9') return std::nullopt;
+      seed = seed * 10 + static_cast<uint64_t>(c - '0');
+    }
+    if (seed == 0) return std::nullopt;
+    return StressMode{0, seed};
+  }
+  return std::nullopt;
 }
 
 std::optional<int64_t> parse_min_heap_bytes(std::string_view text) {

@@ -41,6 +41,13 @@ class ConfigError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// TRICOLOR_STRESS: both zero when off.
+struct StressMode {
+  uint64_t alloc_bytes = 0;  // alloc:N — a cycle every N allocated bytes
+  uint64_t seed = 0;         // random:SEED
+  bool operator==(const StressMode&) const = default;
+};
+
 struct Options {
   int gc_percent = 100;                           // GOGC; kGcPercentOff = off
   int64_t memory_limit_bytes = kMemoryLimitOff;   // GOMEMLIMIT (soft limit)
@@ -49,6 +56,8 @@ struct Options {
   bool verify = false;                            // TRICOLOR_VERIFY: verify heap every collection
   bool concurrent = true;                         // TRICOLOR_MODE: concurrent | stw
   std::string trace_path;                         // TRICOLOR_TRACE: timeline file; empty = off
+  int64_t hard_limit_bytes = 0;                   // TRICOLOR_HARD_LIMIT; 0 = off
+  StressMode stress;                              // TRICOLOR_STRESS
 
   // Reads the process environment (std::getenv). Call before other threads
   // may modify the environment. Throws ConfigError on the first malformed
@@ -91,6 +100,9 @@ std::optional<int64_t> parse_byte_count(std::string_view text);
 
 // GOMEMLIMIT: "off" -> kMemoryLimitOff, or a byte count.
 std::optional<int64_t> parse_memory_limit(std::string_view text);
+
+// TRICOLOR_STRESS: "off", "alloc:<byte count>" (> 0) or "random:<seed>" (> 0).
+std::optional<StressMode> parse_stress(std::string_view text);
 
 // TRICOLOR_MIN_HEAP: a byte count of at least kMinHeapFloorBytes.
 std::optional<int64_t> parse_min_heap_bytes(std::string_view text);

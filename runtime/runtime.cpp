@@ -20,6 +20,10 @@ gc::GcConfig config_from(const Options& options) {
   config.min_heap_bytes = static_cast<size_t>(options.min_heap_bytes);
   config.verify = options.verify;
   config.mode = options.concurrent ? gc::CollectorMode::kConcurrent : gc::CollectorMode::kStw;
+  config.hard_limit_bytes = static_cast<size_t>(options.hard_limit_bytes);
+  config.stress_alloc_bytes = options.stress.alloc_bytes;
+  config.stress_seed = options.stress.seed;
+  config.trace_path = options.trace_path;
   if (options.gctrace) config.on_cycle = log_gctrace_line;
   return config;
 }

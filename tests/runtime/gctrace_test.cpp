@@ -6,7 +6,13 @@
 #include <spdlog/spdlog.h>
 #include <tricolor/tricolor.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <sstream>
 #include <string>
 
@@ -89,4 +95,28 @@ TEST_CASE("with gctrace off, nothing is written") {
   }
   spdlog::drop("tricolor");
   CHECK(captured.str().empty());
+}
+
+TEST_CASE("TRICOLOR_TRACE: a Runtime writes a timeline of its cycles, handshakes and sweeps") {
+  char path_template[] = "/tmp/tricolor-trace-XXXXXX";
+  const int fd = mkstemp(path_template);
+  REQUIRE(fd >= 0);
+  close(fd);
+  {
+    tricolor::Options options;
+    options.trace_path = path_template;
+    tricolor::Runtime rt{options};
+    tricolor::MutatorScope m(rt);
+    rt.collect();
+    rt.collect();
+  }
+  std::ifstream in(path_template);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::remove(path_template);
+  CHECK(text.find("\"traceEvents\"") != std::string::npos);
+  if (tricolor::Options{}.concurrent) {
+    for (const char* name : {"\"cycle\"", "\"start handshake\"", "\"handshake: roots\"", "\"termination round\"",
+                             "\"end handshake\"", "\"sweep\"", "\"heap live MB\"", "\"tricolor-gc\""})
+      CHECK_MESSAGE(text.find(name) != std::string::npos, name);
+  }
 }

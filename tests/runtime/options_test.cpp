@@ -486,3 +486,42 @@ TEST_CASE("from_env reads the process environment") {
 
 }  // namespace
 }  // namespace tricolor
+
+namespace tricolor {
+namespace {
+
+TEST_CASE("TRICOLOR_STRESS: off, alloc:<bytes>, random:<seed>") {
+  CHECK(parse_stress("off") == StressMode{});
+  CHECK(parse_stress("alloc:1MiB") == StressMode{1 << 20, 0});
+  CHECK(parse_stress("alloc:4096") == StressMode{4096, 0});
+  CHECK(parse_stress("random:42") == StressMode{0, 42});
+  for (const char* bad : {"", "on", "alloc:", "alloc:0", "alloc:1MB", "alloc:-1", "random:", "random:0",
+                          "random:x", "random:-3", "random:123456789012345678901", "ALLOC:1"}) {
+    CAPTURE(bad);
+    CHECK_FALSE(parse_stress(bad).has_value());
+  }
+  const OptionSpec* spec = nullptr;
+  for (const OptionSpec& s : option_table())
+    if (std::string_view(s.env_name) == "TRICOLOR_STRESS") spec = &s;
+  REQUIRE(spec != nullptr);
+  Options opts;
+  CHECK(spec->apply("random:7", opts));
+  CHECK(opts.stress.seed == 7);
+}
+
+TEST_CASE("TRICOLOR_HARD_LIMIT: off or a byte count") {
+  const OptionSpec* spec = nullptr;
+  for (const OptionSpec& s : option_table())
+    if (std::string_view(s.env_name) == "TRICOLOR_HARD_LIMIT") spec = &s;
+  REQUIRE(spec != nullptr);
+  Options opts;
+  CHECK(spec->apply("2GiB", opts));
+  CHECK(opts.hard_limit_bytes == int64_t{2} << 30);
+  CHECK(spec->apply("off", opts));
+  CHECK(opts.hard_limit_bytes == 0);
+  CHECK_FALSE(spec->apply("2GB", opts));
+  CHECK(opts.hard_limit_bytes == 0);  // unchanged by a refused value
+}
+
+}  // namespace
+}  // namespace tricolor
