@@ -17,6 +17,12 @@ namespace {
 
 std::atomic<Collector*> g_current_collector{nullptr};
 
+uint64_t process_cpu_ns() {
+  timespec now{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
+  return static_cast<uint64_t>(now.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(now.tv_nsec);
+}
+
 uint64_t thread_cpu_ns() {
   timespec now{};
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
@@ -64,14 +70,11 @@ uint64_t Collector::now_ns() const {
 // ---------------------------------------------------------------- pacing
 
 void Collector::recompute_goal_locked() {
-  const size_t goal = heap_goal(PacerInputs{live_bytes_, config_.gc_percent, config_.memory_limit_bytes,
-                                            config_.min_heap_bytes, heap_.counters().metadata_bytes});
+  pacer_.set_settings(PacerSettings{config_.gc_percent, config_.memory_limit_bytes, config_.min_heap_bytes,
+                                    heap_.counters().metadata_bytes});
+  const size_t goal = pacer_.goal_bytes();
   stats_.heap_goal_bytes = goal;
-  size_t trigger = goal;
-  if (config_.mode == CollectorMode::kConcurrent && goal != kNoHeapGoal && goal > live_bytes_) {
-    const auto runway = static_cast<size_t>(static_cast<double>(goal - live_bytes_) * config_.trigger_runway_fraction);
-    trigger = goal - runway;
-  }
+  const size_t trigger = config_.mode == CollectorMode::kConcurrent ? pacer_.trigger_bytes() : goal;
   // While a concurrent cycle runs, no new one may be requested.
   if (phase_.load(std::memory_order_relaxed) != Phase::kMark) trigger_bytes_.store(trigger, std::memory_order_relaxed);
 }
@@ -228,6 +231,7 @@ void Collector::run_concurrent_cycle(CycleReason reason) {
   scan_mutator_roots(nullptr);
   for (;;) {
     if (!drain_background(SIZE_MAX)) continue;
+    update_cpu_limiter();
     if (!mark_looks_complete()) {
       // Mark work runs dry here while an assist holds some: deferred work,
       // or give the CPU to the assist rather than spin.
@@ -256,6 +260,12 @@ void Collector::begin_mark(Mutator* self, CycleReason reason) {
   // hide an object from a marker (a grey object is still traced later).
   const uint32_t epoch = heap_.sweep_generation();
   mark_epoch_ = epoch;
+  {
+    // The mark's pacing, published before the phase flips (assists read it
+    // after an acquire load of the phase).
+    std::lock_guard lock(stats_mutex_);
+    mark_plan_ = pacer_.plan_mark(heap_.heap_live_bytes());
+  }
   closing_.store(false, std::memory_order_seq_cst);
   phase_.store(Phase::kMark, std::memory_order_seq_cst);
   g_weak_read_check.store(true, std::memory_order_seq_cst);
@@ -270,17 +280,9 @@ void Collector::begin_mark(Mutator* self, CycleReason reason) {
       self);
   cycle_.start_handshake_ns = now_ns() - start_handshake;
   timeline_.span("start handshake", "gc.phase", start_handshake, start_handshake + cycle_.start_handshake_ns);
-  // Assist rate: last cycle's traced objects spread over the runway left.
-  const size_t live_now = heap_.heap_live_bytes();
-  size_t goal;
-  {
-    std::lock_guard lock(stats_mutex_);
-    goal = stats_.heap_goal_bytes;
-  }
-  const size_t runway = goal > live_now && goal != kNoHeapGoal ? goal - live_now : (size_t{1} << 20);
-  const size_t expected = std::max<size_t>(last_marked_objects_, live_now / 64);
-  assist_objects_per_kib_.store(expected * 1024 / std::max<size_t>(runway, 1 << 20), std::memory_order_relaxed);
   mark_started_ns_ = now_ns();
+  mark_started_process_cpu_ns_ = process_cpu_ns();
+  update_cpu_limiter();
   background_marker_ = std::make_unique<Marker>(heap_, *mark_shared_, /*exclusive=*/false);
 }
 
@@ -405,10 +407,37 @@ void Collector::end_mark(Mutator* self) {
   cycle_.mutators = world_.size();
   cycle_.mark_ns = now_ns() - mark_started_ns_;
   background_marker_.reset();
+  const size_t marked_objects = mark_shared_->marked_objects.load(std::memory_order_relaxed);
+  if (marked_objects != 0) bytes_per_object_ = std::max(16.0, static_cast<double>(marked_bytes) / marked_objects);
+  update_cpu_limiter();
+  const uint64_t gc_cpu = assist_cpu_ns_.load(std::memory_order_relaxed) + cycle_.background_cpu_ns;
+  const uint64_t process_cpu = process_cpu_ns() - mark_started_process_cpu_ns_;
   std::lock_guard lock(stats_mutex_);
-  live_bytes_ = live;
-  last_marked_objects_ = mark_shared_->marked_objects.load(std::memory_order_relaxed);
+  pacer_.end_mark(MarkResult{live, marked_bytes, cycle_.heap_before_bytes, cycle_.heap_at_mark_end_bytes,
+                             cycle_.mark_ns, assist_cpu_ns_.load(std::memory_order_relaxed),
+                             cycle_.background_cpu_ns, process_cpu > gc_cpu ? process_cpu - gc_cpu : 0});
   recompute_goal_locked();
+}
+
+// The GC CPU limiter (driver thread only): GC CPU against the process's
+// since the last update. While it limits, assists are skipped and the heap
+// may pass its goal instead of the program spiralling into collection.
+void Collector::update_cpu_limiter() {
+  const uint64_t now = now_ns();
+  const uint64_t gc_cpu = gc_cpu_total_ns() ;
+  const uint64_t process_cpu = process_cpu_ns();
+  const uint64_t gc_delta = gc_cpu - limiter_gc_cpu_ns_;
+  const uint64_t process_delta = process_cpu - limiter_process_cpu_ns_;
+  limiter_gc_cpu_ns_ = gc_cpu;
+  limiter_process_cpu_ns_ = process_cpu;
+  limiter_.update(now, gc_delta, process_delta > gc_delta ? process_delta - gc_delta : 0);
+  limited_.store(limiter_.limiting(), std::memory_order_relaxed);
+}
+
+uint64_t Collector::gc_cpu_total_ns() {
+  std::lock_guard lock(stats_mutex_);
+  return stats_.assist_cpu_ns + stats_.background_cpu_ns + assist_cpu_ns_.load(std::memory_order_relaxed) +
+         cycle_.background_cpu_ns;
 }
 
 void Collector::sweep_and_finish() {
@@ -485,7 +514,14 @@ void Collector::finish_cycle(CycleReport& report, size_t released_before) {
 
 void Collector::assist(Mutator& self, size_t bytes) {
   size_t& debt = self.assist_debt_objects();
-  debt += bytes * assist_objects_per_kib_.load(std::memory_order_relaxed) / 1024;
+  // The GC is over its CPU share: no assists, let the heap overshoot instead.
+  if (limited_.load(std::memory_order_relaxed) || phase_.load(std::memory_order_acquire) != Phase::kMark) {
+    debt = 0;
+    return;
+  }
+  const double work_per_byte =
+      mark_plan_.assist_work_per_byte_at(heap_.heap_live_bytes(), mark_shared_->marked_bytes.load(std::memory_order_relaxed));
+  debt += static_cast<size_t>(static_cast<double>(bytes) * work_per_byte / bytes_per_object_);
   if (debt < kMinAssistObjects) return;
   const uint64_t started = now_ns();
   Timeline::Scope span(timeline_, "assist", "gc.assist");
@@ -617,7 +653,7 @@ void Collector::run_stw_cycle(Mutator* self, CycleReason reason) {
   const SweepTotals totals = heap_.sweep_all(config_.poison_freed);
   {
     std::lock_guard lock(stats_mutex_);
-    live_bytes_ = totals.live_bytes;
+    pacer_.set_live_bytes(totals.live_bytes);
     recompute_goal_locked();
   }
   if (config_.verify) verify_heap(*this);

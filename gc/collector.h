@@ -34,6 +34,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <algorithm>
 #include <thread>
 
 #include "config.h"
@@ -157,6 +158,8 @@ class Collector {
   void finish_cycle(CycleReport& report, size_t released_before);
   void assist(Mutator& self, size_t bytes);
   void recompute_goal_locked();
+  void update_cpu_limiter();
+  uint64_t gc_cpu_total_ns();
   void record_global_pause(uint64_t ttsp_ns, uint64_t pause_ns);
   void record_mutator_pause(uint64_t ttsp_ns, uint64_t pause_ns);
   void record_cycle(const CycleReport& report);
@@ -168,10 +171,15 @@ class Collector {
   std::atomic<Phase> phase_{Phase::kOff};
   std::mutex stats_mutex_;  // guards stats_, settings, live_bytes_
   GcStats stats_;
-  size_t live_bytes_ = 0;
-  size_t last_marked_objects_ = 0;
+  Pacer pacer_;        // under stats_mutex_
+  MarkPlan mark_plan_;  // the running mark's pacing; written before the phase flips to kMark
+  double bytes_per_object_ = 64.0;  // last mark's average, to turn work bytes into objects
+  CpuLimiter limiter_{std::max(1u, std::thread::hardware_concurrency())};  // driver only
+  std::atomic<bool> limited_{false};
+  uint64_t limiter_gc_cpu_ns_ = 0;
+  uint64_t limiter_process_cpu_ns_ = 0;
+  uint64_t mark_started_process_cpu_ns_ = 0;
   std::atomic<size_t> trigger_bytes_{SIZE_MAX};
-  std::atomic<uint64_t> assist_objects_per_kib_{0};
   std::atomic<uint64_t> assist_cpu_ns_{0};
   std::mutex foreign_shade_mutex_;  // shading by threads without a mutator
   const bool stressed_ = config_.stress_alloc_bytes != 0 || config_.stress_seed != 0;
