@@ -10,8 +10,12 @@
 // must have been destroyed. In checked builds freed slots are poisoned, so a
 // use after free shows up as a corrupted checksum or id.
 //
+// The collector runs with the verifier on and in TRICOLOR_STRESS=random mode
+// (random cycle starts, handshake delays, marker yields) seeded from the
+// test's seed.
 // Replay: the seed is printed; TRICOLOR_TEST_SEED=<seed> takes it back.
-// Size: TRICOLOR_STRESS_MUTATIONS (default 10 000 000 across both threads).
+// Size: TRICOLOR_STRESS_MUTATIONS (default 10 000 000 across both threads;
+// the nightly-size run is 50 000 000).
 #include <doctest/doctest.h>
 
 #include <array>
@@ -253,6 +257,11 @@ TEST_CASE("randomized graph stress: two threads, collections interleaved, shadow
 
   Options options = test::quiet_options();
   options.min_heap_bytes = 2 << 20;  // small goal: many pacer-triggered cycles too
+  options.verify = true;             // every cycle: reachable ⇒ marked (concurrent) / allocated (stw)
+  // Random cycle starts, handshake delays and marker yields: for the
+  // concurrent collector, whose interleavings they vary (the oracle does
+  // not need them, and its cycles stop the world).
+  if (options.concurrent) options.stress.seed = seed | 1;
   Runtime rt{options};
   Failures failures;
   std::array<StressNode*, kSharedNodes> shared{};
