@@ -202,13 +202,22 @@ int main(int argc, char** argv) {
                  .parse = [&](const std::string& value) { return parse_depth(value, depth); }}},
       .implementations =
           {
-              {.name = "tricolor",
+              {.name = "concurrent",
                .with_collector =
                    [&](tricolor::Mutator& mutator) {
                      TricolorTrees trees{mutator};
                      return binarytrees(trees, depth);
                    },
-               .without_collector = {}},
+               .without_collector = {},
+               .environment = {{"TRICOLOR_MODE", "concurrent"}}},
+              {.name = "stw",
+               .with_collector =
+                   [&](tricolor::Mutator& mutator) {
+                     TricolorTrees trees{mutator};
+                     return binarytrees(trees, depth);
+                   },
+               .without_collector = {},
+               .environment = {{"TRICOLOR_MODE", "stw"}}},
               {.name = "manual_mimalloc",
                .with_collector = {},
                .without_collector =

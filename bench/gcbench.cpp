@@ -298,13 +298,22 @@ int main(int argc, char** argv) {
       .flags = {},
       .implementations =
           {
-              {.name = "tricolor",
+              {.name = "concurrent",
                .with_collector =
                    [](tricolor::Mutator& mutator) {
                      TricolorHeap heap{mutator};
                      return measured(gcbench(heap));
                    },
-               .without_collector = {}},
+               .without_collector = {},
+               .environment = {{"TRICOLOR_MODE", "concurrent"}}},
+              {.name = "stw",
+               .with_collector =
+                   [](tricolor::Mutator& mutator) {
+                     TricolorHeap heap{mutator};
+                     return measured(gcbench(heap));
+                   },
+               .without_collector = {},
+               .environment = {{"TRICOLOR_MODE", "stw"}}},
               {.name = "manual_mimalloc",
                .with_collector = {},
                .without_collector =
