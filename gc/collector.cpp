@@ -431,7 +431,11 @@ void Collector::update_cpu_limiter() {
   limiter_gc_cpu_ns_ = gc_cpu;
   limiter_process_cpu_ns_ = process_cpu;
   limiter_.update(now, gc_delta, process_delta > gc_delta ? process_delta - gc_delta : 0);
-  limited_.store(limiter_.limiting(), std::memory_order_relaxed);
+  // Only a memory limit can drive the GC into a spiral (with GOGC alone the
+  // goal grows with the live heap), so only then does the limiter act; on a
+  // small machine the background marker alone is a large CPU share, and
+  // skipping assists there would just let the heap run past its goal.
+  limited_.store(limiter_.limiting() && config_.memory_limit_bytes != INT64_MAX, std::memory_order_relaxed);
 }
 
 uint64_t Collector::gc_cpu_total_ns() {
