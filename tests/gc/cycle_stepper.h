@@ -17,4 +17,16 @@ inline tricolor::gc::GcConfig stepped_config() {
   return config;
 }
 
+// Runs one whole concurrent cycle by hand, `m` being the only mutator.
+inline void run_stepped_cycle(tricolor::gc::Collector& collector, tricolor::Mutator& m) {
+  collector.begin_mark(&m, tricolor::gc::CycleReason::kExplicit);
+  collector.mark_global_roots();
+  collector.scan_mutator_roots(&m);
+  do {
+    collector.drain_background(SIZE_MAX);
+    collector.flush_barrier_buffers(&m);
+  } while (!collector.mark_looks_complete() || !collector.try_end_mark(&m));
+  collector.sweep_and_finish();
+}
+
 }  // namespace test

@@ -53,16 +53,7 @@ TEST_CASE("a queued item keeps what it traces alive; a finished one does not") {
   Mutator m(collector);
   auto item = std::make_shared<CountingItem>(2, make<test::Counted>(m, 7));
   collector.defer(item);
-  auto cycle = [&] {
-    collector.begin_mark(&m, gc::CycleReason::kExplicit);
-    collector.mark_global_roots();
-    collector.scan_mutator_roots(&m);
-    do {
-      collector.drain_background(SIZE_MAX);
-      collector.flush_barrier_buffers(&m);
-    } while (!collector.mark_looks_complete() || !collector.try_end_mark(&m));
-    collector.sweep_and_finish();
-  };
+  auto cycle = [&] { test::run_stepped_cycle(collector, m); };
   cycle();
   CHECK(test::Counted::live == 1);  // held by the queued item only
   CHECK(collector.deferred_work().run_one(1000));
@@ -84,9 +75,9 @@ TEST_CASE("an item queued during a mark has its objects shaded at once") {
   CHECK(collector.is_marked(object.get()));
   collector.mark_global_roots();
   collector.scan_mutator_roots(&m);
-  do {
+  while (!collector.mark_looks_complete() || !collector.try_end_mark(&m)) {
     collector.drain_background(SIZE_MAX);
     collector.flush_barrier_buffers(&m);
-  } while (!collector.mark_looks_complete() || !collector.try_end_mark(&m));
+  }
   collector.sweep_and_finish();
 }

@@ -3,6 +3,8 @@
 // parser), from how many threads, in which units, within which cap, and
 // what it does when disabled or when the file cannot be written.
 #include <doctest/doctest.h>
+
+#include "../scratch_dir.h"
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -212,27 +214,8 @@ TEST_CASE("the test's JSON parser refuses what is not JSON") {
 
 // ---------------------------------------------------------------- helpers
 
-// A fresh directory for this process's files, removed at exit.
-class ScratchDir {
- public:
-  ScratchDir()
-      : path_(std::filesystem::temp_directory_path() /
-              ("tricolor-timeline-test-" + std::to_string(::getpid()))) {
-    std::filesystem::remove_all(path_);
-    std::filesystem::create_directories(path_);
-  }
-  ~ScratchDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  std::string path() const { return path_.string(); }
-
- private:
-  std::filesystem::path path_;
-};
-
 std::string scratch_dir() {
-  static const ScratchDir dir;
+  static const test::ScratchDir dir("timeline");
   return dir.path();
 }
 

@@ -6,6 +6,8 @@
 // that names the variable, echoes the value and lists the accepted forms.
 #include <doctest/doctest.h>
 
+#include "../scratch_dir.h"
+
 #include <unistd.h>
 
 #include <cstdlib>
@@ -70,27 +72,8 @@ struct Accepted {
   T expected;
 };
 
-// A fresh directory for this process's files, removed at exit.
-class ScratchDir {
- public:
-  ScratchDir()
-      : path_(std::filesystem::temp_directory_path() /
-              ("tricolor-options-test-" + std::to_string(::getpid()))) {
-    std::filesystem::remove_all(path_);
-    std::filesystem::create_directories(path_);
-  }
-  ~ScratchDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  std::string path() const { return path_.string(); }
-
- private:
-  std::filesystem::path path_;
-};
-
 std::string scratch_dir() {
-  static const ScratchDir dir;
+  static const test::ScratchDir dir("options");
   return dir.path();
 }
 
