@@ -13,6 +13,7 @@
 #include <functional>
 #include <string>
 
+#include "child_process.h"
 #include "cycle_stepper.h"
 #include "test_types.h"
 
@@ -20,37 +21,6 @@ using namespace tricolor;
 using test::Node;
 
 namespace {
-
-struct ChildOutcome {
-  bool aborted = false;
-  int exit_code = -1;
-  std::string stderr_text;
-};
-
-ChildOutcome run_in_child(const std::function<void()>& body) {
-  int fds[2];
-  REQUIRE(pipe(fds) == 0);
-  std::fflush(stdout);
-  const pid_t pid = fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    dup2(fds[1], 2);
-    std::signal(SIGABRT, SIG_DFL);
-    if (std::freopen("/dev/null", "w", stdout) == nullptr) _exit(3);
-    body();
-    _exit(0);
-  }
-  close(fds[1]);
-  ChildOutcome outcome;
-  char buffer[512];
-  for (ssize_t n; (n = read(fds[0], buffer, sizeof buffer)) > 0;) outcome.stderr_text.append(buffer, n);
-  close(fds[0]);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  outcome.aborted = WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT;
-  outcome.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return outcome;
-}
 
 // Deletion (Yuasa) half: the mutator takes B out of A after its own roots
 // were scanned and before A is traced; only the shading of the old value
@@ -96,7 +66,7 @@ void insertion_scenario() {
 }
 
 // `path`: how the verifier's report must name the way to the lost object.
-void expect(const ChildOutcome& outcome, bool half_dropped, const char* path) {
+void expect(const test::ChildOutcome& outcome, bool half_dropped, const char* path) {
   CAPTURE(outcome.stderr_text);
   CAPTURE(outcome.exit_code);
   if (half_dropped) {
@@ -123,9 +93,9 @@ constexpr bool kInsertionDropped = false;
 }  // namespace
 
 TEST_CASE("deletion half of the barrier: needed when a stack-held object loses its heap path") {
-  expect(run_in_child(deletion_scenario), kDeletionDropped, "path: mutator roots -> (child)");
+  expect(test::run_in_child(deletion_scenario), kDeletionDropped, "path: mutator roots -> (child)");
 }
 
 TEST_CASE("insertion half of the barrier: needed while a stack is not yet scanned") {
-  expect(run_in_child(insertion_scenario), kInsertionDropped, "path: Persistent -> test::Node -> (child)");
+  expect(test::run_in_child(insertion_scenario), kInsertionDropped, "path: Persistent -> test::Node -> (child)");
 }

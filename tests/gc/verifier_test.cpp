@@ -12,6 +12,7 @@
 
 #include "../../gc/collector.h"
 #include "../../gc/verifier.h"
+#include "child_process.h"
 #include "test_types.h"
 
 using namespace tricolor;
@@ -47,34 +48,18 @@ struct Sneaky {  // hides its child from the first trace (the marker's)
 }  // namespace
 
 TEST_CASE("a lost object stops the process with the path to it") {
-  int pipe_fds[2];
-  REQUIRE(pipe(pipe_fds) == 0);
-  std::fflush(stdout);
-  const pid_t pid = fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    dup2(pipe_fds[1], 2);
-    // The child must die of the verifier's abort, silently for doctest.
-    std::signal(SIGABRT, SIG_DFL);
-    freopen("/dev/null", "w", stdout);
+  const test::ChildOutcome outcome = test::run_in_child([] {
     Options options = test::quiet_options();
     options.verify = true;
     Runtime rt{options};
     MutatorScope m(rt);
     Persistent<Sneaky> root{make<Sneaky>(m)};
     root->child = make<test::Node>(m, 1);
-    rt.collect();  // the marker misses the child, sweep frees it, the verifier finds it
-    _exit(0);
-  }
-  close(pipe_fds[1]);
-  std::string stderr_text;
-  char buffer[512];
-  for (ssize_t n; (n = read(pipe_fds[0], buffer, sizeof buffer)) > 0;) stderr_text.append(buffer, n);
-  close(pipe_fds[0]);
-  int status = 0;
-  waitpid(pid, &status, 0);
+    rt.collect();  // the marker misses the child; the verifier finds it
+  });
+  const std::string& stderr_text = outcome.stderr_text;
   CAPTURE(stderr_text);
-  CHECK(WIFSIGNALED(status));
+  CHECK(outcome.aborted);
   CHECK(stderr_text.find("verifier") != std::string::npos);
   CHECK(stderr_text.find("lost object") != std::string::npos);
   CHECK(stderr_text.find("Persistent -> ") != std::string::npos);
