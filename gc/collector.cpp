@@ -37,7 +37,19 @@ constexpr size_t kMinAssistObjects = 32;
 
 Collector* Collector::current() { return g_current_collector.load(std::memory_order_acquire); }
 
-Collector::Collector(GcConfig config) : config_(std::move(config)), mark_shared_(std::make_unique<MarkShared>()) {
+namespace {
+unsigned extra_mark_workers(const GcConfig& config) {
+  if (!config.background_driver || config.mode != CollectorMode::kConcurrent) return 0;
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  const unsigned total = config.mark_workers != 0 ? config.mark_workers : std::max(1u, cores / 4);
+  return total - 1;
+}
+}  // namespace
+
+Collector::Collector(GcConfig config)
+    : config_(std::move(config)),
+      mark_shared_(std::make_unique<MarkShared>()),
+      workers_(heap_, extra_mark_workers(config_)) {
   {
     std::lock_guard lock(stats_mutex_);
     recompute_goal_locked();
@@ -283,6 +295,7 @@ void Collector::begin_mark(Mutator* self, CycleReason reason) {
   mark_started_ns_ = now_ns();
   mark_started_process_cpu_ns_ = process_cpu_ns();
   update_cpu_limiter();
+  workers_.start_mark(*mark_shared_);
   background_marker_ = std::make_unique<Marker>(heap_, *mark_shared_, /*exclusive=*/false);
 }
 
@@ -379,6 +392,8 @@ void Collector::reopen_mark() {
 // them need no mark; then each mutator stops allocating black and hands its
 // cached spans back (they belong to the cycle being swept).
 void Collector::end_mark(Mutator* self) {
+  workers_.end_mark();  // idle since the clean round; now out of the mark
+  cycle_.background_cpu_ns += workers_.take_cpu_ns();
   if (config_.verify) {  // a consistent snapshot: the one pause verification needs
     world_.stop(self);
     verify_marks(*this);
@@ -405,6 +420,7 @@ void Collector::end_mark(Mutator* self) {
   const size_t live = marked_bytes + black_bytes.load(std::memory_order_relaxed);
   heap_.reset_heap_live(live);
   cycle_.mutators = world_.size();
+  cycle_.markers = 1 + workers_.count();
   cycle_.mark_ns = now_ns() - mark_started_ns_;
   background_marker_.reset();
   const size_t marked_objects = mark_shared_->marked_objects.load(std::memory_order_relaxed);

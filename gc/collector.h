@@ -41,6 +41,7 @@
 #include "errors.h"
 #include "deferred_work.h"
 #include "heap.h"
+#include "mark_workers.h"
 #include "pacer.h"
 #include "stats.h"
 #include "timeline.h"
@@ -202,6 +203,7 @@ class Collector {
   size_t released_before_ = 0;
   uint64_t mark_started_ns_ = 0;
   std::unique_ptr<Marker> background_marker_;
+  MarkWorkers workers_;  // extra background markers (mark_workers - 1 threads)
 
   // Stop-the-world mode: one cycle at a time, run by the requesting thread.
   std::mutex stw_cycle_mutex_;

@@ -34,6 +34,9 @@ struct GcConfig {
   // Concurrent mode: run cycles on a background driver thread. Tests that
   // step a cycle by hand (Collector::begin_mark() ...) turn it off.
   bool background_driver = true;
+  // Background markers in all, the driver included (0: a quarter of the
+  // machine's cores, at least one — Go's dedicated-worker share).
+  unsigned mark_workers = 0;
   // Hard limit on heap live bytes (0: none). An allocation that would pass it
   // first gets one emergency full collection; if it still does not fit, the
   // allocation throws HeapExhausted and the heap stays as it was.

@@ -31,6 +31,7 @@ struct CycleReport {
   uint64_t start_handshake_ns = 0;  // wall clock: barrier on, every mutator allocating black
   uint64_t end_handshake_ns = 0;    // wall clock: every mutator allocating white, caches handed back
   uint64_t termination_attempts = 0;  // rounds needed to prove the mark complete
+  unsigned markers = 0;             // background markers (the driver and the pool)
   uint64_t assist_cpu_ns = 0;       // mark work done by allocating mutators
   uint64_t background_cpu_ns = 0;   // mark work done by the background marker
   size_t heap_at_mark_end_bytes = 0;

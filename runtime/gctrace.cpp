@@ -49,13 +49,15 @@ std::string format_gctrace_line(const gc::CycleReport& r) {
   } else {
     std::snprintf(phases, sizeof phases, "%.3f+%.3f+%.3f ms clock", ms(r.ttsp_ns), ms(r.mark_ns), ms(r.sweep_ns));
   }
+  char markers[32] = "";
+  if (r.concurrent) std::snprintf(markers, sizeof markers, ", %u markers", r.markers);
   char line[320];
   std::snprintf(line, sizeof line,
                 "gc %" PRIu64 " @%.3fs: %s, %" PRIu64 "->%" PRIu64 "->%" PRIu64
-                " MB, %s goal, %" PRIu64 " MB released, %zu threads%s%s",
+                " MB, %s goal, %" PRIu64 " MB released, %zu threads%s%s%s",
                 r.cycle, static_cast<double>(r.start_ns) / 1e9, phases, mb(r.heap_before_bytes),
                 mb(r.heap_at_mark_end_bytes), mb(r.live_bytes), goal, mb(r.released_bytes), r.mutators,
-                r.concurrent ? "" : " (stw)", reason_suffix(r.reason));
+                markers, r.concurrent ? "" : " (stw)", reason_suffix(r.reason));
   return line;
 }
 

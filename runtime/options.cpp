@@ -138,6 +138,23 @@ bool apply_mode(std::string_view value, Options& opts) {
   return true;
 }
 
+// TRICOLOR_MARK_WORKERS: "auto" or a count from 1 to 256.
+bool apply_mark_workers(std::string_view value, Options& opts) {
+  if (value == "auto") {
+    opts.mark_workers = 0;
+    return true;
+  }
+  if (value.empty() || value.size() > 3) return false;
+  unsigned count = 0;
+  for (char c : value) {
+    if (c < '0' || c > '9') return false;
+    count = count * 10 + static_cast<unsigned>(c - '0');
+  }
+  if (count < 1 || count > 256) return false;
+  opts.mark_workers = count;
+  return true;
+}
+
 bool apply_hard_limit(std::string_view value, Options& opts) {
   const std::optional<int64_t> limit_bytes = parse_memory_limit(value);
   if (!limit_bytes) return false;
@@ -194,6 +211,10 @@ constexpr OptionSpec kOptionTable[] = {
      "Writes a Chrome trace-event JSON timeline (Perfetto, chrome://tracing) of every GC phase, "
      "handshake, assist slice and deferred-work item to this file at Runtime exit.",
      apply_trace},
+    {"TRICOLOR_MARK_WORKERS", "count | auto", "auto",
+     "auto or a number of threads from 1 to 256",
+     "Background markers in all, the collector's own thread included; auto: a quarter of the cores, at least one.",
+     apply_mark_workers},
     {"TRICOLOR_HARD_LIMIT", "bytes | off", "off",
      "off or a decimal byte count with an optional unit B, KiB, MiB, GiB or TiB (e.g. 2GiB)",
      "Hard limit on the live heap: an allocation that would pass it gets one emergency "

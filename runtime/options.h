@@ -58,6 +58,7 @@ struct Options {
   std::string trace_path;                         // TRICOLOR_TRACE: timeline file; empty = off
   int64_t hard_limit_bytes = 0;                   // TRICOLOR_HARD_LIMIT; 0 = off
   StressMode stress;                              // TRICOLOR_STRESS
+  unsigned mark_workers = 0;                      // TRICOLOR_MARK_WORKERS; 0 = auto
 
   // Reads the process environment (std::getenv). Call before other threads
   // may modify the environment. Throws ConfigError on the first malformed

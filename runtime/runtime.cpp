@@ -24,6 +24,7 @@ gc::GcConfig config_from(const Options& options) {
   config.stress_alloc_bytes = options.stress.alloc_bytes;
   config.stress_seed = options.stress.seed;
   config.trace_path = options.trace_path;
+  config.mark_workers = options.mark_workers;
   if (options.gctrace) config.on_cycle = log_gctrace_line;
   return config;
 }

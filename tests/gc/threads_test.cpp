@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "../../gc/collector.h"
 #include "test_types.h"
 
 using namespace tricolor;
@@ -195,4 +196,34 @@ TEST_CASE("the pacer triggers collections at the heap goal; GOGC=off never trigg
   rt.set_gc_percent(100);
   rt.set_memory_limit(8 << 20);  // GOGC=100 with a limit: goal capped near 8 MB
   CHECK(rt.stats().heap_goal_bytes <= 8u << 20);
+}
+
+TEST_CASE("several background markers share a mark, and the verifier finds nothing lost") {
+  gc::GcConfig config;
+  config.mode = gc::CollectorMode::kConcurrent;
+  config.mark_workers = 3;  // the driver and two more, whatever the machine
+  config.verify = true;
+  config.min_heap_bytes = 1 << 20;
+  gc::Collector collector(config);
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 2; ++t) {
+    threads.emplace_back([&, t] {
+      Mutator m(collector);
+      Persistent<Node> head;
+      for (int round = 0; round < 60; ++round) {
+        head.reset();
+        for (int i = 0; i < 2000; ++i) {
+          Node* n = make<Node>(m, t * 1000000 + i);
+          n->left = head.get();
+          head = n;
+        }
+        if (list_sum(head.get()) != 2000 * int64_t{t * 1000000} + 1999 * 2000 / 2) failures.fetch_add(1);
+        if (round % 20 == 0) collector.collect(&m, gc::CycleReason::kExplicit);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  CHECK(failures == 0);
+  CHECK(collector.stats().collections >= 3);
 }

@@ -57,9 +57,10 @@ TEST_CASE("gctrace line, concurrent cycle: both pauses around the concurrent mar
   r.live_bytes = size_t{4} << 20;
   r.goal_bytes = size_t{8} << 20;
   r.mutators = 2;
+  r.markers = 1;
   CHECK(tricolor::format_gctrace_line(r) ==
         "gc 7 @2.500s: 0.012+5.300+0.020 ms clock, 0.100/4.900 ms cpu, 9->10->4 MB, 8 MB goal, 0 MB released, "
-        "2 threads");
+        "2 threads, 1 markers");
 }
 
 TEST_CASE("with gctrace on, every collection writes one line to the tricolor logger") {

@@ -492,6 +492,23 @@ TEST_CASE("TRICOLOR_STRESS: off, alloc:<bytes>, random:<seed>") {
   CHECK(opts.stress.seed == 7);
 }
 
+TEST_CASE("TRICOLOR_MARK_WORKERS: auto or 1..256") {
+  const OptionSpec* spec = nullptr;
+  for (const OptionSpec& s : option_table())
+    if (std::string_view(s.env_name) == "TRICOLOR_MARK_WORKERS") spec = &s;
+  REQUIRE(spec != nullptr);
+  Options opts;
+  CHECK(spec->apply("3", opts));
+  CHECK(opts.mark_workers == 3);
+  CHECK(spec->apply("auto", opts));
+  CHECK(opts.mark_workers == 0);
+  for (const char* bad : {"0", "257", "-1", "two", "1.5", "1000", " 2"}) {
+    CAPTURE(bad);
+    CHECK_FALSE(spec->apply(bad, opts));
+  }
+  CHECK(opts.mark_workers == 0);
+}
+
 TEST_CASE("TRICOLOR_HARD_LIMIT: off or a byte count") {
   const OptionSpec* spec = nullptr;
   for (const OptionSpec& s : option_table())
