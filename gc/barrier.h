@@ -5,10 +5,10 @@
 // slot stores, an embedder's tagged-value store via write_barrier()) calls
 // write_barrier(old, new) before the store. While the collector is not
 // marking, the fast path is one relaxed load and a predictable branch.
-// Invariant (kept by the collector, gc/collector.cpp): the flag is set only
-// while a mark phase may overlap mutators; with the stop-the-world collector of
-// this foundation it is never set, yet every store already passes here, so the
-// concurrent collector only has to fill in the slow path.
+// Invariant (kept by the collector, gc/collector.cpp): the flag is set from
+// before the first object is traced until the mark is proven complete; the
+// slow path then shades both targets (the hybrid barrier, gc/collector.h).
+// The stop-the-world mode never sets it.
 #pragma once
 
 #include <atomic>

@@ -129,7 +129,7 @@ class Collector {
   // them; with GcConfig::background_driver false, a test runs them itself to
   // put the collector in a chosen state (tests/gc/barrier_test.cpp). `self`
   // is the calling mutator (it answers its own handshakes), or null. ----
-  void begin_mark(Mutator* self, CycleReason reason);  // pause 1
+  void begin_mark(Mutator* self, CycleReason reason);  // start handshake
   void mark_global_roots();
   void scan_mutator_roots(Mutator* self);             // handshake
   bool drain_background(size_t budget_objects);       // true: no work visible

@@ -114,20 +114,20 @@ struct PacerSettings {
   size_t overhead_bytes = 0;                  // non-heap memory the limit pays for
 };
 
-// What the collector measured over one concurrent mark (pause 1 → pause 2).
+// What the collector measured over one concurrent mark (start to end of the mark).
 struct MarkResult {
   size_t live_bytes;                // marked + allocated black: the next goal's base
   size_t scanned_bytes;             // mark work done (traced bytes); 0: same as live
-  size_t heap_at_mark_start_bytes;  // heap live bytes at pause 1
-  size_t heap_at_mark_end_bytes;    // heap live bytes at pause 2
-  uint64_t mark_wall_ns;            // pause 1 → pause 2
+  size_t heap_at_mark_start_bytes;  // heap live bytes when the mark started
+  size_t heap_at_mark_end_bytes;    // heap live bytes when the mark ended
+  uint64_t mark_wall_ns;            // start → end of the mark
   uint64_t assist_cpu_ns;           // CPU the mutators spent in assists
   uint64_t background_cpu_ns;       // CPU of the background marker(s)
   uint64_t mutator_cpu_ns;          // CPU the mutators spent on their own work
 };
 
-// The pacing of one mark, fixed at pause 1: an immutable value the collector
-// can publish to mutators (written while the world is stopped).
+// The pacing of one mark, fixed when it starts: an immutable value the collector
+// can publish to mutators (written before the mark phase is published).
 struct MarkPlan {
   size_t goal_bytes = kNoHeapGoal;
   size_t hard_goal_bytes = kNoHeapGoal;
@@ -155,7 +155,7 @@ class Pacer {
   // A cycle ended without concurrent-mark measurements (stop-the-world mode,
   // tests): new live heap, history kept.
   void set_live_bytes(size_t live_bytes);
-  // Pause 1: the pacing of the mark that starts with this heap.
+  // Mark start: the pacing of the mark that starts with this heap.
   MarkPlan plan_mark(size_t heap_at_mark_start_bytes) const;
 
   size_t goal_bytes() const { return goal_bytes_; }

@@ -10,9 +10,9 @@
 //  - packets are never freed while the queue lives, so a lock-free pop may
 //    read a packet's `next` after another thread took it (the 16-bit tag in
 //    the list head defeats ABA);
-//  - termination: no grey object exists when every marker's local packet is
-//    empty and full_count() == 0 (the collector checks this with every
-//    mutator's barrier buffer flushed, see collector.cpp).
+//  - termination: grey objects live only here, in busy markers' local
+//    packets and in mutators' barrier buffers; the collector's termination
+//    rounds check all three (collector.cpp, try_end_mark).
 #pragma once
 
 #include <atomic>

@@ -2,7 +2,7 @@
 // thread), checking after each kind of store what the barrier shaded:
 // Member field stores, the raw barrier entry point, stores into objects born
 // during the mark, Persistent (root) stores, weak reads and weak stores; and
-// what the cycle then keeps and frees. The verifier runs at pause 2.
+// what the cycle then keeps and frees. The verifier runs when the mark ends.
 #include <doctest/doctest.h>
 
 #include "cycle_stepper.h"

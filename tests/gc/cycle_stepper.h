@@ -12,7 +12,7 @@ inline tricolor::gc::GcConfig stepped_config() {
   tricolor::gc::GcConfig config;
   config.mode = tricolor::gc::CollectorMode::kConcurrent;
   config.background_driver = false;
-  config.verify = true;                   // pause 2 checks reachable ⇒ marked
+  config.verify = true;                   // the end of the mark checks reachable ⇒ marked
   config.min_heap_bytes = size_t{1} << 30;  // the pacer stays out of the way
   return config;
 }
