@@ -327,7 +327,7 @@ bool Collector::drain_background(size_t budget_objects) {
     budget_objects = std::min<size_t>(budget_objects, 1 + stress_random(config_.stress_seed) % 4096);
     stress_point();
   }
-  const bool out_of_work = background_marker_->drain(budget_objects);
+  const bool out_of_work = background_marker_->drain_as_background(budget_objects);
   if (!out_of_work) background_marker_->publish();
   cycle_.background_cpu_ns += thread_cpu_ns() - cpu_started;
   return out_of_work;
@@ -482,6 +482,10 @@ bool Collector::is_marked(const void* object) const {
   return span->is_marked(span->slot_index(object));
 }
 
+size_t Collector::background_credit() const {
+  return mark_shared_->background_credit.load(std::memory_order_relaxed);
+}
+
 size_t Collector::oblets_traced() const { return mark_shared_->oblets_traced.load(std::memory_order_relaxed); }
 
 bool Collector::mark_looks_complete() {
@@ -542,6 +546,17 @@ void Collector::assist(Mutator& self, size_t bytes) {
   const double work_per_byte =
       mark_plan_.assist_work_per_byte_at(heap_.heap_live_bytes(), mark_shared_->marked_bytes.load(std::memory_order_relaxed));
   debt += static_cast<size_t>(static_cast<double>(bytes) * work_per_byte / bytes_per_object_);
+  if (debt < kMinAssistObjects) return;
+  // Background markers ahead of the allocation pay first (Go's scan credit).
+  std::atomic<size_t>& credit = mark_shared_->background_credit;
+  size_t available = credit.load(std::memory_order_relaxed);
+  while (available != 0) {
+    const size_t take = std::min(available, debt);
+    if (credit.compare_exchange_weak(available, available - take, std::memory_order_relaxed)) {
+      debt -= take;
+      break;
+    }
+  }
   if (debt < kMinAssistObjects) return;
   const uint64_t started = now_ns();
   Timeline::Scope span(timeline_, "assist", "gc.assist");

@@ -141,6 +141,8 @@ class Collector {
   bool is_marked(const void* object) const;
   // Chunks of big arrays traced in the current or last mark.
   size_t oblets_traced() const;
+  // Background mark work not yet claimed by assists (current mark).
+  size_t background_credit() const;
 
  private:
   void start_cycle_for(Mutator& self);

@@ -67,7 +67,7 @@ void MarkWorkers::run() {
     {
       Marker marker(heap_, shared, /*exclusive=*/false);
       while (marking_.load(std::memory_order_acquire)) {
-        if (!marker.drain(kDrainSlice)) continue;
+        if (!marker.drain_as_background(kDrainSlice)) continue;
         // Out of work: wait for more (others publish full packets) or the end.
         while (marking_.load(std::memory_order_acquire) && shared.queue.full_count() == 0)
           std::this_thread::sleep_for(std::chrono::microseconds(50));

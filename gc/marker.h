@@ -41,6 +41,10 @@ struct MarkShared {
   std::atomic<size_t> marked_bytes{0};
   std::atomic<size_t> marked_objects{0};
   std::atomic<size_t> oblets_traced{0};  // chunks of big arrays (observability, tests)
+  // Work background markers did, in traced entries, not yet claimed by an
+  // assist: an allocating mutator pays its assist debt from here first (Go's
+  // background scan credit), and marks itself only for what is left.
+  std::atomic<size_t> background_credit{0};
   // Weak slots met by any marker this cycle, cleared after the mark if their
   // target stayed white. Appended under weak_mutex; read once marking ended.
   std::mutex weak_mutex;
@@ -51,6 +55,7 @@ struct MarkShared {
     marked_bytes.store(0, std::memory_order_relaxed);
     marked_objects.store(0, std::memory_order_relaxed);
     oblets_traced.store(0, std::memory_order_relaxed);
+    background_credit.store(0, std::memory_order_relaxed);
     weak_slots.clear();
   }
 };
@@ -70,6 +75,14 @@ class Marker final : public Visitor {
   // left anywhere it can see, or `budget_objects` were traced. Returns true
   // when it ran out of work.
   bool drain(size_t budget_objects = SIZE_MAX);
+  // As drain(), for a background marker: what it traces becomes credit that
+  // assists may claim instead of marking themselves.
+  bool drain_as_background(size_t budget_objects = SIZE_MAX) {
+    const size_t before = traced_objects_;
+    const bool out_of_work = drain(budget_objects);
+    shared_.background_credit.fetch_add(traced_objects_ - before, std::memory_order_relaxed);
+    return out_of_work;
+  }
   // Takes over an object another party already marked (a mutator's barrier).
   void adopt_grey(const void* object) { push(object); }
   // Hands local grey objects to the global queue, so others may take them.

@@ -15,7 +15,9 @@ namespace {
 
 // A collector with one mutator (this thread), stepped by the test.
 struct Stepped {
-  gc::Collector collector{test::stepped_config()};
+  Stepped() : Stepped(test::stepped_config()) {}
+  explicit Stepped(const gc::GcConfig& config) : collector(config) {}
+  gc::Collector collector;
   Mutator m{collector};
 
   void begin() { collector.begin_mark(&m, gc::CycleReason::kExplicit); }
@@ -178,4 +180,20 @@ TEST_CASE("a big array is marked in bounded chunks, every slot reached") {
   for (size_t i = 0; i < kLength; i += 1000) REQUIRE(s.marked(array->slots()[i].get()));
   s.finish();
   for (size_t i = 0; i < kLength; i += 1000) REQUIRE(array->slots()[i]->payload == static_cast<int64_t>(i));
+}
+
+TEST_CASE("assists pay their debt from the background markers' credit first") {
+  gc::GcConfig config = test::stepped_config();
+  config.min_heap_bytes = 1 << 20;  // a small goal: allocating past it incurs assist debt
+  Stepped s{config};
+  Persistent<ChunkedArray> array{make<ChunkedArray>(s.m, AdditionalBytes{4096 * sizeof(Member<Node>)}, 4096)};
+  for (size_t i = 0; i < 4096; ++i) array->slots()[i] = make<Node>(s.m, static_cast<int64_t>(i));
+  s.begin();
+  s.collector.mark_global_roots();
+  s.collector.drain_background(SIZE_MAX);  // ~4100 entries of credit, nothing left to mark
+  const size_t credit = s.collector.background_credit();
+  CHECK(credit >= 4096 / 2048 + 1);
+  for (int i = 0; i < 200'000; ++i) make<Node>(s.m, -1);  // refills: assists that find no work
+  CHECK(s.collector.background_credit() < credit);        // they drew on the credit
+  s.finish();
 }
