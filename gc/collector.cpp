@@ -2,11 +2,10 @@
 // collector.h for the order of the steps and the invariant they keep).
 #include "collector.h"
 
-#include <time.h>
-
 #include <algorithm>
 
 #include "barrier.h"
+#include "cpu_time.h"
 #include "marker.h"
 #include "mutator.h"
 #include "roots.h"
@@ -16,18 +15,6 @@ namespace tricolor::gc {
 namespace {
 
 std::atomic<Collector*> g_current_collector{nullptr};
-
-uint64_t process_cpu_ns() {
-  timespec now{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
-  return static_cast<uint64_t>(now.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(now.tv_nsec);
-}
-
-uint64_t thread_cpu_ns() {
-  timespec now{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
-  return static_cast<uint64_t>(now.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(now.tv_nsec);
-}
 
 // Assists start only once a mutator owes this many objects of mark work, so
 // that a few small refills do not each pay for setting up a marker.

@@ -172,7 +172,7 @@ class Collector {
   World world_;
   std::unique_ptr<MarkShared> mark_shared_;
   std::atomic<Phase> phase_{Phase::kOff};
-  std::mutex stats_mutex_;  // guards stats_, settings, live_bytes_
+  std::mutex stats_mutex_;  // guards stats_, settings, pacer_
   GcStats stats_;
   Pacer pacer_;        // under stats_mutex_
   MarkPlan mark_plan_;  // the running mark's pacing; written before the phase flips to kMark

@@ -28,9 +28,6 @@ struct GcConfig {
   size_t min_heap_bytes = size_t{4} << 20;   // smallest heap goal
   bool poison_freed = kChecked;              // fill freed slots with 0xdb
   bool verify = false;                       // verify marking/sweeping every cycle (gc/verifier.h)
-  // Concurrent mode: the fraction of (heap goal - live) left as runway when
-  // a cycle starts: trigger = goal - runway * (goal - live).
-  double trigger_runway_fraction = 0.3;
   // Concurrent mode: run cycles on a background driver thread. Tests that
   // step a cycle by hand (Collector::begin_mark() ...) turn it off.
   bool background_driver = true;

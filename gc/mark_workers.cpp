@@ -1,20 +1,13 @@
 // mark_workers.cpp — the pool of extra background markers (mark_workers.h).
 #include "mark_workers.h"
 
-#include <time.h>
-
 #include <chrono>
 
+#include "cpu_time.h"
 #include "marker.h"
 
 namespace tricolor::gc {
 namespace {
-
-uint64_t thread_cpu_ns() {
-  timespec now{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
-  return static_cast<uint64_t>(now.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(now.tv_nsec);
-}
 
 // Entries traced between two looks at whether the mark is still on.
 constexpr size_t kDrainSlice = 4096;

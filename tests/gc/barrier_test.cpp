@@ -5,6 +5,9 @@
 // what the cycle then keeps and frees. The verifier runs when the mark ends.
 #include <doctest/doctest.h>
 
+#include <atomic>
+#include <thread>
+
 #include "cycle_stepper.h"
 #include "test_types.h"
 
@@ -196,4 +199,32 @@ TEST_CASE("assists pay their debt from the background markers' credit first") {
   for (int i = 0; i < 200'000; ++i) make<Node>(s.m, -1);  // refills: assists that find no work
   CHECK(s.collector.background_credit() < credit);        // they drew on the credit
   s.finish();
+}
+
+TEST_CASE("a mutator that registers during the mark allocates black (its roots are never scanned)") {
+  Stepped s;
+  s.begin();
+  s.collector.mark_global_roots();
+  s.collector.scan_mutator_roots(&s.m);  // before the newcomer exists
+  std::atomic<bool> allocated{false};
+  std::atomic<bool> release{false};
+  std::atomic<const void*> object{nullptr};
+  std::atomic<int64_t> payload_seen{0};
+  std::thread newcomer([&] {
+    Mutator late(s.collector);
+    Local<Node> held(late, make<Node>(late, 99));  // only this Local holds it
+    object = held.get();
+    {
+      BlockingRegion blocked(late);  // the collector answers its handshakes
+      allocated = true;
+      while (!release) std::this_thread::yield();
+    }
+    payload_seen = held->payload;
+  });
+  while (!allocated) std::this_thread::yield();
+  CHECK(s.marked(object.load()));  // born black
+  s.finish();                      // the verifier walks the newcomer's roots too
+  release = true;
+  newcomer.join();
+  CHECK(payload_seen == 99);
 }
