@@ -25,18 +25,30 @@ constexpr size_t kMinAssistObjects = 32;
 Collector* Collector::current() { return g_current_collector.load(std::memory_order_acquire); }
 
 namespace {
-unsigned extra_mark_workers(const GcConfig& config) {
-  if (!config.background_driver || config.mode != CollectorMode::kConcurrent) return 0;
-  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-  const unsigned total = config.mark_workers != 0 ? config.mark_workers : std::max(1u, cores / 4);
-  return total - 1;
+// The whole plan of background markers; the driver is not in the pool.
+MarkWorkerPlan plan_for(const GcConfig& config) {
+  if (!config.background_driver || config.mode != CollectorMode::kConcurrent) return MarkWorkerPlan{};
+  MarkWorkerPlan plan = plan_mark_workers(std::max(1u, std::thread::hardware_concurrency()),
+                                          config.mark_workers, config.idle_mark_workers);
+  if (plan.idle != 0 && !idle_priority_supported()) plan.idle = 0;
+  return plan;
+}
+// The pool: the plan without the driver, which is the first dedicated
+// marker, or the fractional one when no core is dedicated.
+MarkWorkerPlan pool_of(const MarkWorkerPlan& plan) {
+  MarkWorkerPlan pool = plan;
+  if (plan.dedicated != 0) --pool.dedicated;
+  else pool.fractional = 0.0;
+  return pool;
 }
 }  // namespace
 
 Collector::Collector(GcConfig config)
     : config_(std::move(config)),
       mark_shared_(std::make_unique<MarkShared>()),
-      workers_(heap_, extra_mark_workers(config_)) {
+      plan_(plan_for(config_)),
+      driver_share_(plan_.dedicated == 0 ? plan_.fractional : 0.0),
+      workers_(heap_, pool_of(plan_), [this] { return try_run_deferred_slice(); }) {
   {
     std::lock_guard lock(stats_mutex_);
     recompute_goal_locked();
@@ -209,6 +221,14 @@ bool Collector::run_deferred_slice() {
   return deferred_.run_one(kDeferredSliceNs);
 }
 
+bool Collector::try_run_deferred_slice() {
+  if (deferred_.size() == 0) return false;
+  std::unique_lock lock(deferred_run_mutex_, std::try_to_lock);
+  if (!lock.owns_lock() || deferred_.size() == 0) return false;
+  Timeline::Scope span(timeline_, "deferred work", "gc.deferred");
+  return deferred_.run_one(kDeferredSliceNs);
+}
+
 void Collector::defer(std::shared_ptr<DeferredWork> item) {
   if (phase_.load(std::memory_order_acquire) == Phase::kMark) {
     // Queued during a mark, after the roots were traced: shade what it holds.
@@ -228,12 +248,28 @@ void Collector::run_concurrent_cycle(CycleReason reason) {
   begin_mark(nullptr, reason);
   mark_global_roots();
   scan_mutator_roots(nullptr);
+  // With no core to dedicate, the driver is the fractional marker: it marks
+  // in slices and rests to keep its share of one thread's time.
+  FractionalShare share(driver_share_ > 0.0 ? driver_share_ : 1.0);
+  share.start(mark_started_ns_);
   for (;;) {
-    if (!drain_background(SIZE_MAX)) continue;
+    if (driver_share_ > 0.0) {
+      const uint64_t rest = share.rest_ns(now_ns());
+      if (rest != 0) {
+        std::this_thread::sleep_for(std::chrono::nanoseconds(std::min<uint64_t>(rest, 1'000'000)));
+        continue;
+      }
+    }
+    const uint64_t cpu_before = cycle_.background_cpu_ns;
+    const bool out_of_work = drain_background(driver_share_ > 0.0 ? kFractionalSliceObjects : SIZE_MAX);
+    share.add_cpu(cycle_.background_cpu_ns - cpu_before);
+    if (!out_of_work) continue;
     update_cpu_limiter();
     if (!mark_looks_complete()) {
-      // Mark work runs dry here while an assist holds some: deferred work,
-      // or give the CPU to the assist rather than spin.
+      // Mark work runs dry here while another marker holds some: lift an
+      // idle marker stuck in a slice, run deferred work, or give the CPU to
+      // the others rather than spin.
+      workers_.boost_busy_idle_markers();
       if (!run_deferred_slice()) std::this_thread::sleep_for(std::chrono::microseconds(20));
       continue;
     }
@@ -381,6 +417,7 @@ void Collector::reopen_mark() {
 void Collector::end_mark(Mutator* self) {
   workers_.end_mark();  // idle since the clean round; now out of the mark
   cycle_.background_cpu_ns += workers_.take_cpu_ns();
+  cycle_.idle_cpu_ns = workers_.take_idle_cpu_ns();
   if (config_.verify) {  // a consistent snapshot: the one pause verification needs
     world_.stop(self);
     verify_marks(*this);
@@ -407,18 +444,23 @@ void Collector::end_mark(Mutator* self) {
   const size_t live = marked_bytes + black_bytes.load(std::memory_order_relaxed);
   heap_.reset_heap_live(live);
   cycle_.mutators = world_.size();
-  cycle_.markers = 1 + workers_.count();
+  cycle_.dedicated_markers = plan_.dedicated;
+  cycle_.fractional_marker_share = plan_.fractional;
+  cycle_.idle_markers = plan_.idle;
   cycle_.mark_ns = now_ns() - mark_started_ns_;
   background_marker_.reset();
   const size_t marked_objects = mark_shared_->marked_objects.load(std::memory_order_relaxed);
   if (marked_objects != 0) bytes_per_object_ = std::max(16.0, static_cast<double>(marked_bytes) / marked_objects);
   update_cpu_limiter();
-  const uint64_t gc_cpu = assist_cpu_ns_.load(std::memory_order_relaxed) + cycle_.background_cpu_ns;
+  // Idle marking counts as background work for the pacer (as in Go), though
+  // not for the CPU limiter: it only used CPU nobody else wanted.
+  const uint64_t background_cpu = cycle_.background_cpu_ns + cycle_.idle_cpu_ns;
+  const uint64_t gc_cpu = assist_cpu_ns_.load(std::memory_order_relaxed) + background_cpu;
   const uint64_t process_cpu = process_cpu_ns() - mark_started_process_cpu_ns_;
   std::lock_guard lock(stats_mutex_);
   pacer_.end_mark(MarkResult{live, marked_bytes, cycle_.heap_before_bytes, cycle_.heap_at_mark_end_bytes,
-                             cycle_.mark_ns, assist_cpu_ns_.load(std::memory_order_relaxed),
-                             cycle_.background_cpu_ns, process_cpu > gc_cpu ? process_cpu - gc_cpu : 0});
+                             cycle_.mark_ns, assist_cpu_ns_.load(std::memory_order_relaxed), background_cpu,
+                             process_cpu > gc_cpu ? process_cpu - gc_cpu : 0});
   recompute_goal_locked();
 }
 
@@ -715,6 +757,7 @@ void Collector::record_cycle(const CycleReport& report) {
   stats_.live_bytes = report.live_bytes;
   stats_.assist_cpu_ns += report.assist_cpu_ns;
   stats_.background_cpu_ns += report.background_cpu_ns;
+  stats_.idle_cpu_ns += report.idle_cpu_ns;
 }
 
 GcStats Collector::stats() {

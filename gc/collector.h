@@ -143,6 +143,8 @@ class Collector {
   size_t oblets_traced() const;
   // Background mark work not yet claimed by assists (current mark).
   size_t background_credit() const;
+  const MarkWorkerPlan& mark_worker_plan() const { return plan_; }
+  uint64_t idle_marker_boosts() const { return workers_.idle_boosts(); }
 
  private:
   void start_cycle_for(Mutator& self);
@@ -205,7 +207,10 @@ class Collector {
   size_t released_before_ = 0;
   uint64_t mark_started_ns_ = 0;
   std::unique_ptr<Marker> background_marker_;
-  MarkWorkers workers_;  // extra background markers (mark_workers - 1 threads)
+  const MarkWorkerPlan plan_;  // every background marker, the driver included
+  const double driver_share_;  // > 0: the driver is the fractional marker
+  static constexpr size_t kFractionalSliceObjects = 4096;
+  MarkWorkers workers_;  // the plan's markers other than the driver
 
   // Stop-the-world mode: one cycle at a time, run by the requesting thread.
   std::mutex stw_cycle_mutex_;
@@ -217,6 +222,7 @@ class Collector {
   DeferredWorkQueue deferred_;
   std::mutex deferred_run_mutex_;
   bool run_deferred_slice();
+  bool try_run_deferred_slice();  // for the pool's markers: never waits for the lock
 
   // Concurrent mode: the driver thread and its requests.
   std::mutex driver_mutex_;

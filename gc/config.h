@@ -31,9 +31,13 @@ struct GcConfig {
   // Concurrent mode: run cycles on a background driver thread. Tests that
   // step a cycle by hand (Collector::begin_mark() ...) turn it off.
   bool background_driver = true;
-  // Background markers in all, the driver included (0: a quarter of the
-  // machine's cores, at least one — Go's dedicated-worker share).
+  // Dedicated background markers, the driver included (0: Go's plan, a
+  // quarter of the cores with a fractional marker for what does not round;
+  // gc/mark_worker_plan.h). A count here means no fractional marker.
   unsigned mark_workers = 0;
+  // Markers at idle priority, for CPU nobody else uses (< 0: every core the
+  // plan left over; 0: none).
+  int idle_mark_workers = -1;
   // Hard limit on heap live bytes (0: none). An allocation that would pass it
   // first gets one emergency full collection; if it still does not fit, the
   // allocation throws HeapExhausted and the heap stays as it was.

@@ -417,6 +417,7 @@ void Heap::release_free_memory(size_t retain_bytes) {
         ++end;
       }
       lock.unlock();
+      if (before_release_hook_) [[unlikely]] before_release_hook_();
       release_pages(arena->spans[i].base, run_bytes);
       lock.lock();
       for (size_t k = i; k < end; ++k) {

@@ -14,12 +14,14 @@
 //    zero because the kernel zero-fills pages after MADV_DONTNEED; a span that
 //    held objects is marked needs_zero and its slots are cleared on reuse.
 // Locking: one mutex guards the lists and counters; the allocation fast path
-// (gc/allocator.h) never takes it.
+// (gc/mutator.h) never takes it, nor do release_free_memory's madvise calls
+// (tests/gc/heap_test.cpp checks this through a test hook).
 #pragma once
 
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 
 #include "page_map.h"
@@ -123,6 +125,20 @@ class Heap {
   // mimalloc) until at most `retain_bytes` of empty committed spans remain.
   void release_free_memory(size_t retain_bytes);
 
+  // ---- test hooks (tests/gc/heap_test.cpp); unused, they cost one branch ----
+  // Test only: called by release_free_memory right before each madvise; set it before the heap is shared.
+  void set_before_release_hook_for_test(std::function<void()> hook) { before_release_hook_ = std::move(hook); }
+  // Test only: true if the heap lock is free right now. Call it from a thread that does not hold it.
+  bool lock_is_free_for_test() const {
+    for (int attempt = 0; attempt < 1000; ++attempt) {  // try_lock may fail spuriously
+      if (mutex_.try_lock()) {
+        mutex_.unlock();
+        return true;
+      }
+    }
+    return false;
+  }
+
   HeapCounters counters() const;
   // Bytes in allocated slots and large objects since the last sweep, plus the
   // live bytes that sweep found: the pacer's "heap live".
@@ -160,6 +176,7 @@ class Heap {
   std::atomic<size_t> heap_live_bytes_{0};
   std::atomic<size_t> allocated_total_bytes_{0};
   std::atomic<size_t> freed_total_bytes_{0};
+  std::function<void()> before_release_hook_;  // test only, see set_before_release_hook_for_test
 };
 
 }  // namespace tricolor::gc

@@ -31,9 +31,13 @@ struct CycleReport {
   uint64_t start_handshake_ns = 0;  // wall clock: barrier on, every mutator allocating black
   uint64_t end_handshake_ns = 0;    // wall clock: every mutator allocating white, caches handed back
   uint64_t termination_attempts = 0;  // rounds needed to prove the mark complete
-  unsigned markers = 0;             // background markers (the driver and the pool)
+  // Background markers (gc/mark_worker_plan.h), the driver included.
+  unsigned dedicated_markers = 0;
+  double fractional_marker_share = 0.0;  // of one thread's time (0: no fractional marker)
+  unsigned idle_markers = 0;
   uint64_t assist_cpu_ns = 0;       // mark work done by allocating mutators
-  uint64_t background_cpu_ns = 0;   // mark work done by the background marker
+  uint64_t background_cpu_ns = 0;   // mark work done by the dedicated and fractional markers
+  uint64_t idle_cpu_ns = 0;         // mark work done by the idle markers
   size_t heap_at_mark_end_bytes = 0;
   size_t heap_before_bytes = 0;     // heap live when the cycle started
   size_t live_bytes = 0;            // marked
@@ -56,6 +60,7 @@ struct GcStats {
   Histogram global_pause_ns;        // the global stops only
   uint64_t assist_cpu_ns = 0;       // cumulative
   uint64_t background_cpu_ns = 0;   // cumulative
+  uint64_t idle_cpu_ns = 0;         // cumulative
   uint64_t total_pause_ns = 0;
   size_t heap_live_bytes = 0;       // now: live after last cycle + allocated since
   size_t heap_goal_bytes = 0;       // SIZE_MAX: no goal (GOGC=off, no limit)

@@ -44,13 +44,16 @@ std::string format_gctrace_line(const gc::CycleReport& r) {
   else std::snprintf(goal, sizeof goal, "%" PRIu64 " MB", mb(r.goal_bytes));
   char phases[160];
   if (r.concurrent) {
-    std::snprintf(phases, sizeof phases, "%.3f+%.3f+%.3f ms clock, %.3f/%.3f ms cpu", ms(r.start_handshake_ns),
-                  ms(r.mark_ns), ms(r.end_handshake_ns), ms(r.assist_cpu_ns), ms(r.background_cpu_ns));
+    std::snprintf(phases, sizeof phases, "%.3f+%.3f+%.3f ms clock, %.3f/%.3f/%.3f ms cpu",
+                  ms(r.start_handshake_ns), ms(r.mark_ns), ms(r.end_handshake_ns), ms(r.assist_cpu_ns),
+                  ms(r.background_cpu_ns), ms(r.idle_cpu_ns));
   } else {
     std::snprintf(phases, sizeof phases, "%.3f+%.3f+%.3f ms clock", ms(r.ttsp_ns), ms(r.mark_ns), ms(r.sweep_ns));
   }
-  char markers[32] = "";
-  if (r.concurrent) std::snprintf(markers, sizeof markers, ", %u markers", r.markers);
+  char markers[48] = "";
+  if (r.concurrent)
+    std::snprintf(markers, sizeof markers, ", %u+%.2f+%u markers", r.dedicated_markers, r.fractional_marker_share,
+                  r.idle_markers);
   char line[320];
   std::snprintf(line, sizeof line,
                 "gc %" PRIu64 " @%.3fs: %s, %" PRIu64 "->%" PRIu64 "->%" PRIu64

@@ -138,20 +138,32 @@ bool apply_mode(std::string_view value, Options& opts) {
   return true;
 }
 
+// A thread count from `least` to 256, or "auto" (-1).
+std::optional<int> parse_thread_count(std::string_view value, int least) {
+  if (value == "auto") return -1;
+  if (value.empty() || value.size() > 3) return std::nullopt;
+  int count = 0;
+  for (char c : value) {
+    if (c < '0' || c > '9') return std::nullopt;
+    count = count * 10 + (c - '0');
+  }
+  if (count < least || count > 256) return std::nullopt;
+  return count;
+}
+
 // TRICOLOR_MARK_WORKERS: "auto" or a count from 1 to 256.
 bool apply_mark_workers(std::string_view value, Options& opts) {
-  if (value == "auto") {
-    opts.mark_workers = 0;
-    return true;
-  }
-  if (value.empty() || value.size() > 3) return false;
-  unsigned count = 0;
-  for (char c : value) {
-    if (c < '0' || c > '9') return false;
-    count = count * 10 + static_cast<unsigned>(c - '0');
-  }
-  if (count < 1 || count > 256) return false;
-  opts.mark_workers = count;
+  const std::optional<int> count = parse_thread_count(value, 1);
+  if (!count) return false;
+  opts.mark_workers = *count < 0 ? 0 : static_cast<unsigned>(*count);
+  return true;
+}
+
+// TRICOLOR_IDLE_MARK_WORKERS: "auto" or a count from 0 to 256.
+bool apply_idle_mark_workers(std::string_view value, Options& opts) {
+  const std::optional<int> count = parse_thread_count(value, 0);
+  if (!count) return false;
+  opts.idle_mark_workers = *count;
   return true;
 }
 
@@ -213,8 +225,15 @@ constexpr OptionSpec kOptionTable[] = {
      apply_trace},
     {"TRICOLOR_MARK_WORKERS", "count | auto", "auto",
      "auto or a number of threads from 1 to 256",
-     "Background markers in all, the collector's own thread included; auto: a quarter of the cores, at least one.",
+     "Dedicated background markers, the collector's own thread included. auto: Go's plan, a quarter of the "
+     "cores, with a fractional marker (marking part of one thread's time) for what does not round to whole "
+     "threads; a count means that many dedicated markers and no fractional one.",
      apply_mark_workers},
+    {"TRICOLOR_IDLE_MARK_WORKERS", "count | auto", "auto",
+     "auto or a number of threads from 0 to 256",
+     "Markers at idle priority (SCHED_IDLE) that mark only on otherwise idle cores; auto: one per core the "
+     "dedicated and fractional markers leave over; 0: none.",
+     apply_idle_mark_workers},
     {"TRICOLOR_HARD_LIMIT", "bytes | off", "off",
      "off or a decimal byte count with an optional unit B, KiB, MiB, GiB or TiB (e.g. 2GiB)",
      "Hard limit on the live heap: an allocation that would pass it gets one emergency "

@@ -59,6 +59,7 @@ struct Options {
   int64_t hard_limit_bytes = 0;                   // TRICOLOR_HARD_LIMIT; 0 = off
   StressMode stress;                              // TRICOLOR_STRESS
   unsigned mark_workers = 0;                      // TRICOLOR_MARK_WORKERS; 0 = auto
+  int idle_mark_workers = -1;                     // TRICOLOR_IDLE_MARK_WORKERS; -1 = auto
 
   // Reads the process environment (std::getenv). Call before other threads
   // may modify the environment. Throws ConfigError on the first malformed

@@ -25,6 +25,7 @@ gc::GcConfig config_from(const Options& options) {
   config.stress_seed = options.stress.seed;
   config.trace_path = options.trace_path;
   config.mark_workers = options.mark_workers;
+  config.idle_mark_workers = options.idle_mark_workers;
   if (options.gctrace) config.on_cycle = log_gctrace_line;
   return config;
 }

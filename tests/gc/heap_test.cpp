@@ -1,12 +1,16 @@
 // heap_test.cpp — size classes, span geometry, allocation of every class and
 // of large objects, zeroing, and the memory accounting (in use, free,
-// released, metadata) before and after memory goes back to the OS.
+// released, metadata) before and after memory goes back to the OS; and, on a
+// bare Heap (no collector thread to interfere), that a refill sweeps at most
+// 16 unswept spans and that madvise runs without the heap lock.
 #include <doctest/doctest.h>
 
 #include <cstring>
+#include <thread>
 #include <vector>
 
 #include "../../gc/collector.h"
+#include "../../gc/heap.h"
 #include "../../gc/size_classes.h"
 #include "test_types.h"
 
@@ -140,4 +144,87 @@ TEST_CASE("large objects are found by the page map at every granule, and freed")
   CHECK(heap.span_of(big) == nullptr);  // unreachable: freed, unmapped
   int on_stack = 0;
   CHECK(heap.span_of(&on_stack) == nullptr);
+}
+
+namespace {
+// Takes `count` spans of class `cls` from a bare heap, allocates one slot in
+// each (no object is ever marked, so the next sweep frees it) and gives them
+// back: `count` partial spans in the central list, swept in this cycle.
+void make_partial_spans(Heap& heap, uint8_t cls, size_t count) {
+  std::vector<Span*> held;  // held until all are taken, so no span is handed out twice
+  for (size_t i = 0; i < count; ++i) {
+    Span* span = heap.acquire_span(cls);
+    REQUIRE(span->take_free_slot() != 0);
+    held.push_back(span);
+  }
+  for (Span* span : held) heap.release_span(span);
+}
+
+bool reconciles(const HeapCounters& c) {
+  return c.arena_bytes == c.in_use_span_bytes + c.free_span_bytes + c.released_span_bytes;
+}
+}  // namespace
+
+TEST_CASE("a refill lazily sweeps at most 16 unswept spans, then takes an empty one") {
+  // Every unswept span comes out of its sweep empty, so without the bound the
+  // refill would sweep all of them before allocating.
+  constexpr size_t kBound = 16;  // kMaxLazySweeps in Heap::acquire_span
+  constexpr size_t kSpans = 3 * kBound;
+  Heap heap;
+  const uint8_t cls = size_class_index(1024);
+  make_partial_spans(heap, cls, kSpans);
+  heap.begin_sweep_cycle(/*poison=*/false, /*lazy_allowed=*/true);
+  REQUIRE(heap.sweep_totals().freed_objects == 0);
+
+  Span* span = heap.acquire_span(cls);
+  // One dead object per swept span: the totals count the spans this refill swept.
+  CHECK(heap.sweep_totals().freed_objects == kBound);
+  CHECK(span->sweepgen.load() == heap.sweep_generation());  // swept or fresh, never unswept
+  CHECK(span->free_slots() == span->slot_count);  // the refill fell back to an empty span
+  const HeapCounters counters = heap.counters();
+  CHECK(counters.free_span_bytes == (kBound - 1) * kSpanBytes);  // swept empty; one was taken
+  CHECK(counters.in_use_span_bytes == (kSpans - kBound + 1) * kSpanBytes);  // unswept + the cached one
+  CHECK(reconciles(counters));
+
+  heap.release_span(span);
+  heap.finish_sweep();  // the spans the refill left unswept are still there to sweep
+  CHECK(heap.sweep_totals().freed_objects == kSpans);
+}
+
+TEST_CASE("release_free_memory makes its madvise calls without holding the heap lock") {
+  Heap heap;
+  // A span in use (cached, so never swept) keeps the arena from going back to
+  // mimalloc whole, which would skip the madvise path.
+  Span* in_use = heap.acquire_span(size_class_index(128));
+  make_partial_spans(heap, size_class_index(64), 8);
+  heap.sweep_all(/*poison=*/false);  // all 8 come out empty: committed, free spans
+  const HeapCounters before = heap.counters();
+  REQUIRE(before.free_span_bytes == 8 * kSpanBytes);
+
+  // Right before each madvise, another thread (try_lock from the thread that
+  // holds a mutex is undefined) checks that the lock is free and, while it is,
+  // that the counters reconcile as heap.h promises.
+  int calls = 0;
+  int calls_with_lock_free = 0;
+  bool counters_reconcile = true;
+  heap.set_before_release_hook_for_test([&] {
+    ++calls;
+    std::thread probe([&] {
+      if (!heap.lock_is_free_for_test()) return;
+      ++calls_with_lock_free;
+      counters_reconcile = counters_reconcile && reconciles(heap.counters());
+    });
+    probe.join();
+  });
+  heap.release_free_memory(/*retain_bytes=*/0);
+  heap.set_before_release_hook_for_test(nullptr);
+
+  CHECK(calls >= 1);
+  CHECK(calls_with_lock_free == calls);
+  CHECK(counters_reconcile);
+  const HeapCounters after = heap.counters();
+  CHECK(after.free_span_bytes == 0);
+  CHECK(after.released_total_bytes == before.released_total_bytes + 8 * kSpanBytes);
+  CHECK(reconciles(after));
+  heap.release_span(in_use);
 }

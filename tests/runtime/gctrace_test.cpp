@@ -52,15 +52,18 @@ TEST_CASE("gctrace line, concurrent cycle: both pauses around the concurrent mar
   r.end_handshake_ns = 20'000;
   r.assist_cpu_ns = 100'000;
   r.background_cpu_ns = 4'900'000;
+  r.idle_cpu_ns = 2'500'000;
   r.heap_before_bytes = size_t{9} << 20;
   r.heap_at_mark_end_bytes = size_t{10} << 20;
   r.live_bytes = size_t{4} << 20;
   r.goal_bytes = size_t{8} << 20;
   r.mutators = 2;
-  r.markers = 1;
+  r.dedicated_markers = 0;
+  r.fractional_marker_share = 0.5;
+  r.idle_markers = 1;
   CHECK(tricolor::format_gctrace_line(r) ==
-        "gc 7 @2.500s: 0.012+5.300+0.020 ms clock, 0.100/4.900 ms cpu, 9->10->4 MB, 8 MB goal, 0 MB released, "
-        "2 threads, 1 markers");
+        "gc 7 @2.500s: 0.012+5.300+0.020 ms clock, 0.100/4.900/2.500 ms cpu, 9->10->4 MB, 8 MB goal, "
+        "0 MB released, 2 threads, 0+0.50+1 markers");
 }
 
 TEST_CASE("with gctrace on, every collection writes one line to the tricolor logger") {

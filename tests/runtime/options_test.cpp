@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <map>
 #include <optional>
 #include <string>
@@ -521,6 +522,37 @@ TEST_CASE("TRICOLOR_HARD_LIMIT: off or a byte count") {
   CHECK(opts.hard_limit_bytes == 0);
   CHECK_FALSE(spec->apply("2GB", opts));
   CHECK(opts.hard_limit_bytes == 0);  // unchanged by a refused value
+}
+
+TEST_CASE("TRICOLOR_IDLE_MARK_WORKERS: auto or 0..256") {
+  const OptionSpec* spec = nullptr;
+  for (const OptionSpec& s : option_table())
+    if (std::string_view(s.env_name) == "TRICOLOR_IDLE_MARK_WORKERS") spec = &s;
+  REQUIRE(spec != nullptr);
+  Options opts;
+  CHECK(opts.idle_mark_workers == -1);
+  CHECK(spec->apply("0", opts));
+  CHECK(opts.idle_mark_workers == 0);
+  CHECK(spec->apply("12", opts));
+  CHECK(opts.idle_mark_workers == 12);
+  CHECK(spec->apply("auto", opts));
+  CHECK(opts.idle_mark_workers == -1);
+  for (const char* bad : {"257", "-1", "none", "", "1e3"}) {
+    CAPTURE(bad);
+    CHECK_FALSE(spec->apply(bad, opts));
+  }
+  CHECK(opts.idle_mark_workers == -1);
+}
+
+TEST_CASE("the README's options table is the options table") {
+  const char* readme_path = std::getenv("TRICOLOR_README");
+  REQUIRE_MESSAGE(readme_path != nullptr, "run through meson test, which sets TRICOLOR_README");
+  std::ifstream readme(readme_path);
+  REQUIRE(readme.good());
+  const std::string text((std::istreambuf_iterator<char>(readme)), std::istreambuf_iterator<char>());
+  const std::string table = options_markdown();
+  INFO("README.md should contain, verbatim:\n" << table);
+  CHECK(text.find(table) != std::string::npos);
 }
 
 }  // namespace

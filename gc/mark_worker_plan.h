@@ -1,0 +1,55 @@
+// mark_worker_plan.h — how many background markers a mark runs, and of which kind.
+//
+// Owns: the pure sizing rule (Go's, runtime/mgcpacer.go): background marking
+// aims at 25 % of the machine's cores. A whole number of those run as
+// dedicated markers; when rounding would miss the 25 % by more than 30 %, the
+// rest is a fractional marker that marks only that share of one thread's
+// time; the cores left over run idle markers, which mark only when a core
+// would otherwise sit idle. Invariant: dedicated + fractional is within 30 %
+// of the 25 % goal (exactly it when fractional > 0), and the idle markers
+// never outnumber the cores nobody else was planned on.
+#pragma once
+
+#include <cstdint>
+
+namespace tricolor::gc {
+
+// Go's gcBackgroundUtilization.
+inline constexpr double kBackgroundMarkShare = 0.25;
+
+struct MarkWorkerPlan {
+  unsigned dedicated = 1;   // full-time markers, the collector's own thread first
+  double fractional = 0.0;  // share of one thread's time (0 to 1) for the fractional marker
+  unsigned idle = 0;        // markers at idle priority
+};
+
+// `cores`: the machine's; `dedicated_override` 0 = auto, else that many
+// dedicated markers and no fractional one; `idle_override` < 0 = auto.
+MarkWorkerPlan plan_mark_workers(unsigned cores, unsigned dedicated_override, int idle_override);
+
+// The fractional marker's budget: its mark CPU stays at `share` of the wall
+// time since the mark started (Go's fractionalUtilizationGoal). It marks in
+// short slices and, when ahead of its share, rests for rest_ns().
+class FractionalShare {
+ public:
+  explicit FractionalShare(double share) : share_(share) {}
+  void start(uint64_t wall_ns) {
+    started_ns_ = wall_ns;
+    cpu_ns_ = 0;
+  }
+  void add_cpu(uint64_t ns) { cpu_ns_ += ns; }
+  // How long to rest before the next slice keeps the share (0: mark now).
+  uint64_t rest_ns(uint64_t wall_ns) const {
+    const double allowed = share_ * static_cast<double>(wall_ns - started_ns_);
+    const double over = static_cast<double>(cpu_ns_) - allowed;
+    return over > 0.0 ? static_cast<uint64_t>(over / share_) : 0;
+  }
+  double share() const { return share_; }
+
+ private:
+  double share_;
+  uint64_t started_ns_ = 0;
+  uint64_t cpu_ns_ = 0;
+};
+
+}  // namespace tricolor::gc

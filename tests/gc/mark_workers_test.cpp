@@ -1,0 +1,216 @@
+// mark_workers_test.cpp — the background markers' plan (Go's sizing rule),
+// the fractional marker's share, and the pool's three kinds of marker at
+// work: each drains a mark on its own, idle markers run at idle priority and
+// are lifted while termination waits on them.
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <thread>
+#include <vector>
+
+#include "../../gc/collector.h"
+#include "../../gc/mark_worker_plan.h"
+#include "../../gc/mark_workers.h"
+#include "../../gc/marker.h"
+#include "cycle_stepper.h"
+#include "test_types.h"
+
+using namespace tricolor;
+using gc::MarkWorkerPlan;
+using gc::MarkWorkers;
+using test::Node;
+
+namespace {
+
+void check_plan(unsigned cores, unsigned dedicated, double fractional, unsigned idle) {
+  CAPTURE(cores);
+  const MarkWorkerPlan plan = gc::plan_mark_workers(cores, 0, -1);
+  CHECK(plan.dedicated == dedicated);
+  CHECK(plan.fractional == doctest::Approx(fractional));
+  CHECK(plan.idle == idle);
+  // Whatever the rounding, background marking is a quarter of the cores
+  // within Go's 30 %, and exactly a quarter when a fractional marker exists.
+  const double planned = plan.dedicated + plan.fractional;
+  CHECK(planned == doctest::Approx(cores * 0.25).epsilon(0.3));
+  if (plan.fractional > 0) CHECK(planned == doctest::Approx(cores * 0.25));
+}
+
+// Waits for a condition that holds unless the code under test is broken;
+// the bound only turns a hang into a failure.
+template <class Condition>
+bool eventually(Condition condition) {
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() > give_up) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return true;
+}
+
+// A list of `count` white nodes, rooted by `head`.
+void build_list(Mutator& m, Persistent<Node>& head, int count) {
+  for (int i = 0; i < count; ++i) {
+    Node* n = make<Node>(m, i);
+    n->left = head.get();
+    head = n;
+  }
+}
+
+// Runs one mark of `head`'s list on `workers` alone (no driver, no assist):
+// seeds the queue with the head and waits until every node is marked.
+bool workers_mark_list(gc::Collector& collector, MarkWorkers& workers, Node* head, size_t count) {
+  gc::MarkShared shared;
+  {
+    gc::Marker seed(collector.heap(), shared, /*exclusive=*/false);
+    seed.visit_object(head);
+    seed.publish();
+  }
+  workers.start_mark(shared);
+  const bool all = eventually([&] { return shared.marked_objects.load() == count && shared.busy_markers.load() == 0; });
+  workers.end_mark();
+  return all;
+}
+
+// Blocks its tracer until opened: holds a marker inside a slice.
+struct Gate {
+  static inline std::atomic<bool> open{false};
+  static inline std::atomic<bool> reached{false};
+  void trace(Visitor&) const {
+    reached = true;
+    while (!open.load()) std::this_thread::sleep_for(std::chrono::microseconds(100));
+  }
+};
+
+}  // namespace
+
+TEST_CASE("Go's plan: a quarter of the cores, a fractional marker when rounding is off, idle on the rest") {
+  check_plan(1, 0, 0.25, 0);
+  check_plan(2, 0, 0.50, 1);
+  check_plan(3, 0, 0.75, 2);  // 1 would be 33 % over 0.75
+  check_plan(4, 1, 0.00, 3);
+  check_plan(6, 1, 0.50, 4);
+  check_plan(8, 2, 0.00, 6);
+  check_plan(10, 3, 0.00, 7);  // 3 is 20 % over 2.5: close enough
+  check_plan(64, 16, 0.00, 48);
+}
+
+TEST_CASE("overrides: a dedicated count means no fractional marker; idle markers are capped by spare cores") {
+  MarkWorkerPlan plan = gc::plan_mark_workers(2, 3, -1);
+  CHECK(plan.dedicated == 3);
+  CHECK(plan.fractional == 0.0);
+  CHECK(plan.idle == 0);  // no core left over
+  plan = gc::plan_mark_workers(8, 1, 2);
+  CHECK(plan.dedicated == 1);
+  CHECK(plan.idle == 2);
+  plan = gc::plan_mark_workers(8, 0, 0);
+  CHECK(plan.dedicated == 2);
+  CHECK(plan.idle == 0);
+  plan = gc::plan_mark_workers(0, 0, -1);  // an unknown core count counts as one
+  CHECK(plan.dedicated + plan.fractional == doctest::Approx(0.25));
+}
+
+TEST_CASE("the fractional share: rest until mark CPU is back to its share of the wall time") {
+  gc::FractionalShare share(0.5);
+  share.start(1'000);
+  CHECK(share.rest_ns(1'000) == 0);
+  share.add_cpu(400);
+  CHECK(share.rest_ns(2'000) == 0);    // 400 of an allowed 500
+  share.add_cpu(300);                  // 700 of an allowed 500: 200 over
+  CHECK(share.rest_ns(2'000) == 400);  // at 0.5, resting 400 ns earns 200 ns
+  CHECK(share.rest_ns(2'400) == 0);
+}
+
+TEST_CASE("each kind of pool marker marks a whole list on its own") {
+  gc::Collector collector(test::stepped_config());
+  Mutator m(collector);
+  Persistent<Node> head;
+  constexpr int kNodes = 50'000;
+  build_list(m, head, kNodes);
+  m.enter_blocking();  // no handshake will wait on this thread
+  const MarkWorkerPlan pools[] = {{1, 0.0, 0}, {0, 0.5, 0}, {0, 0.0, 1}};
+  for (const MarkWorkerPlan& pool : pools) {
+    if (pool.idle != 0 && !gc::idle_priority_supported()) continue;
+    CAPTURE(pool.dedicated);
+    CAPTURE(pool.fractional);
+    MarkWorkers workers(collector.heap(), pool, nullptr);
+    REQUIRE(workers.count() == 1);
+    // Fresh mark bits: a stepped cycle clears the last mark's.
+    m.leave_blocking();
+    test::run_stepped_cycle(collector, m);
+    m.enter_blocking();
+    CHECK(workers_mark_list(collector, workers, head.get(), kNodes));
+    for (Node* n = head.get(); n != nullptr; n = n->left.get()) REQUIRE(collector.is_marked(n));
+  }
+  m.leave_blocking();
+}
+
+TEST_CASE("an idle marker runs at idle priority, is lifted while it holds work, and drops back after") {
+  if (!gc::idle_priority_supported()) {
+    MESSAGE("this process may not lift a thread from SCHED_IDLE: the plan has no idle markers");
+    CHECK(gc::plan_mark_workers(2, 0, -1).idle == 1);  // the rule still plans one
+    return;
+  }
+  gc::Collector collector(test::stepped_config());
+  Mutator m(collector);
+  Persistent<Gate> gate(make<Gate>(m));
+  Persistent<Node> head;
+  build_list(m, head, 1000);
+  m.enter_blocking();
+  MarkWorkers workers(collector.heap(), MarkWorkerPlan{0, 0.0, 1}, nullptr);
+  REQUIRE(eventually([&] { return workers.at_idle_priority(0); }));
+
+  Gate::open = false;
+  Gate::reached = false;
+  gc::MarkShared shared;
+  {
+    gc::Marker seed(collector.heap(), shared, /*exclusive=*/false);
+    seed.visit_object(gate.get());
+    seed.publish();
+  }
+  workers.start_mark(shared);
+  REQUIRE(eventually([&] { return Gate::reached.load(); }));
+  // Held inside a slice: termination would wait on it, so it is lifted.
+  CHECK(workers.boost_busy_idle_markers() == 1);
+  CHECK_FALSE(workers.at_idle_priority(0));
+  CHECK(workers.boost_busy_idle_markers() == 0);  // once is enough
+  CHECK(workers.idle_boosts() == 1);
+  Gate::open = true;
+  REQUIRE(eventually([&] { return shared.busy_markers.load() == 0 && shared.queue.full_count() == 0; }));
+  workers.end_mark();
+
+  // Its next slice starts at idle priority again.
+  m.leave_blocking();
+  test::run_stepped_cycle(collector, m);
+  m.enter_blocking();
+  CHECK(workers_mark_list(collector, workers, head.get(), 1000));
+  CHECK(workers.at_idle_priority(0));
+  m.leave_blocking();
+}
+
+TEST_CASE("a collector runs the plan it reports, and gctrace's fields carry it") {
+  gc::GcConfig config;
+  config.mark_workers = 2;
+  config.idle_mark_workers = 0;
+  std::vector<gc::CycleReport> reports;
+  std::mutex reports_mutex;
+  config.on_cycle = [&](const gc::CycleReport& r) {
+    std::lock_guard lock(reports_mutex);
+    reports.push_back(r);
+  };
+  gc::Collector collector(config);
+  CHECK(collector.mark_worker_plan().dedicated == 2);
+  CHECK(collector.mark_worker_plan().fractional == 0.0);
+  CHECK(collector.mark_worker_plan().idle == 0);
+  {
+    Mutator m(collector);
+    Persistent<Node> head;
+    build_list(m, head, 10'000);
+    collector.collect(&m, gc::CycleReason::kExplicit);
+  }
+  std::lock_guard lock(reports_mutex);
+  REQUIRE(!reports.empty());
+  CHECK(reports.back().dedicated_markers == 2);
+  CHECK(reports.back().idle_markers == 0);
+  CHECK(reports.back().idle_cpu_ns == 0);
+  CHECK(reports.back().background_cpu_ns > 0);
+}
