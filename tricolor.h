@@ -9,6 +9,7 @@
 #pragma once
 
 #include "gc/barrier.h"
+#include "gc/ephemeron.h"
 #include "gc/errors.h"
 #include "gc/histogram.h"
 #include "gc/local.h"

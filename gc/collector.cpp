@@ -55,7 +55,9 @@ Collector::Collector(GcConfig config)
   }
   world_.set_pause_recorder([this](uint64_t ttsp, uint64_t pause) { record_mutator_pause(ttsp, pause); });
   world_.set_registration_hook([this](Mutator& m) {
-    if (phase_.load(std::memory_order_seq_cst) == Phase::kMark) m.set_allocate_black(true, mark_epoch_);
+    if (phase_.load(std::memory_order_seq_cst) != Phase::kMark) return;
+    m.set_allocate_black(true, mark_epoch_);
+    m.set_roots_scanned(true);  // it has no roots yet; what it loads later is barriered
   });
   g_current_collector.store(this, std::memory_order_release);
   if (config_.background_driver) driver_ = std::thread([this] { driver_main(); });
@@ -264,6 +266,7 @@ void Collector::run_concurrent_cycle(CycleReason reason) {
     const bool out_of_work = drain_background(driver_share_ > 0.0 ? kFractionalSliceObjects : SIZE_MAX);
     share.add_cpu(cycle_.background_cpu_ns - cpu_before);
     if (!out_of_work) continue;
+    if (resolve_ephemerons(*background_marker_) != 0) continue;
     update_cpu_limiter();
     if (!mark_looks_complete()) {
       // Mark work runs dry here while another marker holds some: lift an
@@ -302,6 +305,7 @@ void Collector::begin_mark(Mutator* self, CycleReason reason) {
     mark_plan_ = pacer_.plan_mark(heap_.heap_live_bytes());
   }
   closing_.store(false, std::memory_order_seq_cst);
+  global_roots_scanned_ = false;
   phase_.store(Phase::kMark, std::memory_order_seq_cst);
   g_weak_read_check.store(true, std::memory_order_seq_cst);
   g_barrier_enabled.store(true, std::memory_order_seq_cst);
@@ -309,6 +313,7 @@ void Collector::begin_mark(Mutator* self, CycleReason reason) {
   world_.handshake(
       [epoch](Mutator& m) {
         m.set_allocate_black(true, epoch);
+        m.set_roots_scanned(false);
         m.take_black_allocated_bytes();
         m.assist_debt_objects() = 0;
       },
@@ -327,6 +332,7 @@ void Collector::mark_global_roots() {
   global_roots().trace_strong(*background_marker_);
   deferred_.trace(*background_marker_);
   background_marker_->publish();
+  global_roots_scanned_ = true;
 }
 
 void Collector::scan_mutator_roots(Mutator* self) {
@@ -337,6 +343,7 @@ void Collector::scan_mutator_roots(Mutator* self) {
         stress_point();
         Marker own(heap_, *mark_shared_, /*exclusive=*/false);
         m.scan_roots(own);
+        m.set_roots_scanned(true);
         m.drain_barrier_buffer([&](const void* grey) { own.adopt_grey(grey); });
         own.publish();
       },
@@ -383,6 +390,11 @@ bool Collector::try_end_mark(Mutator* self) {
   const size_t greyed_before = shared.marked_objects.load(std::memory_order_seq_cst);
   flush_barrier_buffers(self);
   drain_background(SIZE_MAX);
+  // No pending ephemeron may have a marked key: its value would be grey work.
+  if (resolve_ephemerons(*background_marker_) != 0) {
+    background_marker_->publish();
+    return false;
+  }
   if (!mark_looks_complete() || shared.marked_objects.load(std::memory_order_seq_cst) != greyed_before)
     return false;
   // Close, then look once more: a weak read that shaded before it saw
@@ -435,6 +447,7 @@ void Collector::end_mark(Mutator* self) {
         Timeline::Scope own_span(timeline_, "handshake: end mark", "gc.handshake");
         stress_point();
         m.set_allocate_black(false);
+        m.set_roots_scanned(false);
         black_bytes.fetch_add(m.take_black_allocated_bytes(), std::memory_order_relaxed);
         m.flush_allocation_cache();
       },
@@ -524,15 +537,45 @@ bool Collector::mark_looks_complete() {
   return shared.queue.full_count() == 0 && shared.busy_markers.load(std::memory_order_seq_cst) == 0;
 }
 
+namespace {
+// Nulls `slot` if it holds a target `is_live` rejects. A mutator may store
+// into the slot meanwhile: only the target judged is cleared.
+template <class IsLive>
+void clear_if_dead(std::atomic<void*>* slot, const IsLive& is_live) {
+  void* target = slot->load(std::memory_order_relaxed);
+  if (target != nullptr && !is_live(target)) slot->compare_exchange_strong(target, nullptr, std::memory_order_relaxed);
+}
+}  // namespace
+
+size_t Collector::resolve_ephemerons(Marker& marker) {
+  MarkShared& shared = *mark_shared_;
+  PendingEphemerons resolved;
+  {
+    std::lock_guard lock(shared.weak_mutex);
+    auto still_pending = std::partition(shared.ephemerons.begin(), shared.ephemerons.end(), [&](const PendingEphemeron& e) {
+      const void* key = e.key_slot->load(std::memory_order_acquire);
+      return key != nullptr && !marker.is_marked(key);
+    });
+    resolved.assign(still_pending, shared.ephemerons.end());
+    shared.ephemerons.erase(still_pending, shared.ephemerons.end());
+  }
+  // Outside the lock: visiting may hand new pending pairs to `shared`.
+  for (const PendingEphemeron& e : resolved) marker.visit_ephemeron(e.key_slot, e.value_slot);
+  return resolved.size();
+}
+
+size_t Collector::pending_ephemerons() {
+  std::lock_guard lock(mark_shared_->weak_mutex);
+  return mark_shared_->ephemerons.size();
+}
+
 void Collector::clear_dead_weak_references() {
   auto is_live = [this](const void* target) { return !heap_.is_unswept_and_dead(target); };
-  for (std::atomic<void*>* slot : mark_shared_->weak_slots) {
-    void* target = slot->load(std::memory_order_relaxed);
-    // A mutator may store into the slot meanwhile: clear only what we judged.
-    if (target != nullptr && !is_live(target))
-      slot->compare_exchange_strong(target, nullptr, std::memory_order_relaxed);
-  }
+  for (std::atomic<void*>* slot : mark_shared_->weak_slots) clear_if_dead(slot, is_live);
   mark_shared_->weak_slots.clear();
+  // Pending ephemerons: their keys were white when the mark ended.
+  for (const PendingEphemeron& e : mark_shared_->ephemerons) clear_if_dead(e.key_slot, is_live);
+  mark_shared_->ephemerons.clear();
   global_roots().clear_dead_weak(is_live);
 }
 
@@ -671,13 +714,17 @@ void Collector::stw_mark(Marker& marker) {
     mutator.scan_roots(marker);
     marker.drain();
   });
-  marker.publish();
-  for (std::atomic<void*>* slot : mark_shared_->weak_slots) {
-    void* target = slot->load(std::memory_order_relaxed);
-    if (target != nullptr && !marker.is_marked(target)) slot->store(nullptr, std::memory_order_relaxed);
+  for (;;) {
+    marker.publish();  // hands the pending ephemerons to mark_shared_
+    if (resolve_ephemerons(marker) == 0) break;
+    marker.drain();
   }
+  auto is_live = [&](const void* target) { return marker.is_marked(target); };
+  for (std::atomic<void*>* slot : mark_shared_->weak_slots) clear_if_dead(slot, is_live);
   mark_shared_->weak_slots.clear();
-  global_roots().clear_dead_weak([&](const void* target) { return marker.is_marked(target); });
+  for (const PendingEphemeron& e : mark_shared_->ephemerons) clear_if_dead(e.key_slot, is_live);
+  mark_shared_->ephemerons.clear();
+  global_roots().clear_dead_weak(is_live);
 }
 
 void Collector::run_stw_cycle(Mutator* self, CycleReason reason) {

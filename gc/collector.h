@@ -14,11 +14,12 @@
 //      kAssistSliceObjects entries; the barrier shades both targets of every
 //      store at once and buffers the greys it made.
 //   4. termination by rounds (try_end_mark): count greyings, hand over every
-//      buffer, drain; a round in which nothing turned grey proves the mark
-//      complete. Then the sweep generation advances and a last handshake has
+//      buffer, drain, resolve ephemerons whose key got marked; a round in
+//      which nothing turned grey proves the mark complete. Then the sweep generation advances and a last handshake has
 //      every mutator allocate white and hand back its cached spans.
-//   5. weak: slots whose target was not marked are nulled (weak reads in the
-//      meantime check liveness themselves), then lazy sweeping is allowed.
+//   5. weak: slots whose target was not marked are nulled, and so are the
+//      keys of ephemerons still pending (weak reads in the meantime check
+//      liveness themselves); then lazy sweeping is allowed.
 //   6. concurrent sweep: the driver sweeps; allocation sweeps the spans it
 //      takes. Memory beyond the next goal goes back to the OS.
 // Stop-the-world cycle: all of the above in one pause (the oracle).
@@ -135,10 +136,18 @@ class Collector {
   bool drain_background(size_t budget_objects);       // true: no work visible
   void flush_barrier_buffers(Mutator* self);          // handshake
   bool mark_looks_complete();
+  // Pending ephemerons whose key is now marked: their values are visited by
+  // `marker` (turned grey) and they stop pending. Returns how many.
+  size_t resolve_ephemerons(Marker& marker);
+  size_t pending_ephemerons();
   bool try_end_mark(Mutator* self);                   // a termination round; ends the mark if clean
   void sweep_and_finish();
   // The mark bit of `object` (tests and the verifier).
   bool is_marked(const void* object) const;
+  // The running mark's state, for the invariant check of a stepped cycle
+  // (gc/verifier.h): only while no marker runs.
+  MarkShared& mark_shared() { return *mark_shared_; }
+  bool global_roots_scanned() const { return global_roots_scanned_; }
   // Chunks of big arrays traced in the current or last mark.
   size_t oblets_traced() const;
   // Background mark work not yet claimed by assists (current mark).
@@ -196,6 +205,7 @@ class Collector {
   // Closing the mark (try_end_mark vs weak_read_slow).
   std::atomic<bool> closing_{false};
   uint32_t mark_epoch_ = 0;  // the sweep generation of the spans being marked
+  bool global_roots_scanned_ = false;  // in the running mark (driver only)
   std::mutex close_mutex_;
   std::condition_variable close_decision_;
   bool close_decided_ = false;

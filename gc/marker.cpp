@@ -45,10 +45,12 @@ void Marker::flush_counters() {
   shared_.marked_objects.fetch_add(marked_objects_, std::memory_order_relaxed);
   marked_bytes_ = 0;
   marked_objects_ = 0;
-  if (!weak_slots_.empty()) {
+  if (!weak_slots_.empty() || !ephemerons_.empty()) {
     std::lock_guard lock(shared_.weak_mutex);
     shared_.weak_slots.insert(shared_.weak_slots.end(), weak_slots_.begin(), weak_slots_.end());
+    shared_.ephemerons.insert(shared_.ephemerons.end(), ephemerons_.begin(), ephemerons_.end());
     weak_slots_.clear();
+    ephemerons_.clear();
   }
 }
 
@@ -84,6 +86,16 @@ void Marker::push(const void* object) {
 }
 
 void Marker::visit_weak_slot(std::atomic<void*>* slot) { weak_slots_.push_back(slot); }
+
+// A marked key: the value is an ordinary edge. A white key: pending, until
+// the key is marked (the collector resolves pending pairs before ending the
+// mark) or the mark ends without it (the key died).
+void Marker::visit_ephemeron(std::atomic<void*>* key_slot, std::atomic<void*>* value_slot) {
+  const void* key = key_slot->load(std::memory_order_acquire);
+  if (key == nullptr) return;
+  if (is_marked(key)) visit_object(value_slot->load(std::memory_order_relaxed));
+  else ephemerons_.push_back(PendingEphemeron{key_slot, value_slot});
+}
 
 bool Marker::refill_local() {
   if (local_ != nullptr && !local_->empty()) return true;
@@ -131,6 +143,8 @@ size_t oblet_slots(size_t slot_count) {
   return std::max(kObletSlots, (slot_count + kMaxOblets - 1) / kMaxOblets);
 }
 }  // namespace
+
+const void* object_of_mark_entry(const void* entry) { return is_oblet(entry) ? oblet_object(entry) : entry; }
 
 // Traces one queue entry: an object, or one chunk of a big array. A big
 // ChunkTraceable array in a large span is split on first sight: its other

@@ -34,6 +34,13 @@
 
 namespace tricolor::gc {
 
+// An ephemeron met with a white key: its value waits for the key's mark.
+struct PendingEphemeron {
+  std::atomic<void*>* key_slot;
+  std::atomic<void*>* value_slot;
+};
+using PendingEphemerons = std::vector<PendingEphemeron, mi_stl_allocator<PendingEphemeron>>;
+
 // Shared by all markers of one cycle.
 struct MarkShared {
   MarkQueue queue;
@@ -49,6 +56,10 @@ struct MarkShared {
   // target stayed white. Appended under weak_mutex; read once marking ended.
   std::mutex weak_mutex;
   std::vector<std::atomic<void*>*, mi_stl_allocator<std::atomic<void*>*>> weak_slots;
+  // Ephemerons whose key was white when a marker met them (under weak_mutex).
+  // The mark is complete only when none of them has a marked key; those left
+  // after it have dead keys, cleared with the weak slots.
+  PendingEphemerons ephemerons;
 
   // A new cycle: counters to zero (the queue is empty between cycles).
   void reset() {
@@ -57,8 +68,12 @@ struct MarkShared {
     oblets_traced.store(0, std::memory_order_relaxed);
     background_credit.store(0, std::memory_order_relaxed);
     weak_slots.clear();
+    ephemerons.clear();
   }
 };
+
+// The object a mark-queue entry stands for (an object, or a chunk of one).
+const void* object_of_mark_entry(const void* entry);
 
 class Marker final : public Visitor {
  public:
@@ -70,6 +85,7 @@ class Marker final : public Visitor {
 
   void visit_object(const void* object) override;
   void visit_weak_slot(std::atomic<void*>* slot) override;
+  void visit_ephemeron(std::atomic<void*>* key_slot, std::atomic<void*>* value_slot) override;
 
   // Traces grey objects (local first, then the global queue) until none is
   // left anywhere it can see, or `budget_objects` were traced. Returns true
@@ -101,7 +117,7 @@ class Marker final : public Visitor {
   bool refill_local();
   void become_busy();
   void become_idle();
-  void flush_counters();  // also hands weak slots to MarkShared
+  void flush_counters();  // also hands weak slots and pending ephemerons to MarkShared
   [[noreturn]] void report_bad_pointer(const void* object, const char* problem) const;
 
   Heap& heap_;
@@ -115,6 +131,7 @@ class Marker final : public Visitor {
   size_t traced_objects_ = 0;
   const TypeInfo* holder_ = nullptr;  // the object being traced, for messages
   std::vector<std::atomic<void*>*, mi_stl_allocator<std::atomic<void*>*>> weak_slots_;
+  PendingEphemerons ephemerons_;
 };
 
 }  // namespace tricolor::gc

@@ -128,6 +128,15 @@ class Mutator {
   }
   void flush_barrier_buffer();
   size_t barrier_buffer_entries() const { return barrier_count_; }
+  // The buffered greys, left in place (the invariant check, gc/verifier.h).
+  template <class Visit>
+  void for_each_buffered(Visit&& visit) const {
+    for (size_t i = 0; i < barrier_count_; ++i) visit(barrier_buffer_[i]);
+  }
+  // Set by the collector: this mutator's roots were scanned in the running
+  // mark (its stack is black), or it registered after the mark began.
+  bool roots_scanned() const { return roots_scanned_; }
+  void set_roots_scanned(bool scanned) { roots_scanned_ = scanned; }
   // Allocate black from now on, in spans of sweep generation `epoch` (those
   // of the cycle being marked); or stop.
   void set_allocate_black(bool on, uint32_t epoch = 0) {
@@ -161,6 +170,7 @@ class Mutator {
   static constexpr size_t kBarrierBufferEntries = 256;
   size_t barrier_count_ = 0;
   const void* barrier_buffer_[kBarrierBufferEntries];
+  bool roots_scanned_ = false;  // written by the thread handling its handshake
   size_t black_allocated_bytes_ = 0;
   uint32_t black_epoch_ = 0;
   size_t assist_debt_objects_ = 0;

@@ -17,6 +17,8 @@ template <class T>
 class Member;
 template <class T>
 class WeakMember;
+template <class K, class V>
+class Ephemeron;
 
 class Visitor {
  public:
@@ -27,11 +29,16 @@ class Visitor {
   // A weak slot: it does not keep its target alive; the collector nulls the
   // slot after marking if the target died.
   virtual void visit_weak_slot(std::atomic<void*>* slot) = 0;
+  // An ephemeron (gc/ephemeron.h): the value slot's target is kept alive
+  // only once the key slot's target is alive by other paths.
+  virtual void visit_ephemeron(std::atomic<void*>* key_slot, std::atomic<void*>* value_slot) = 0;
 
   template <class T>
   void visit(const Member<T>& member) { visit_object(member.get()); }
   template <class T>
   void visit(const WeakMember<T>& member) { visit_weak_slot(member.slot()); }
+  template <class K, class V>
+  void visit(const Ephemeron<K, V>& pair) { visit_ephemeron(pair.key_slot(), pair.value_slot()); }
   // A raw managed pointer field (stores into it must call write_barrier()).
   template <class T>
   void visit(T* const& pointer) { visit_object(pointer); }

@@ -38,6 +38,14 @@ class PacketStack {
   void push(WorkPacket* packet);
   WorkPacket* pop();
   bool empty() const { return pointer_of(head_.load(std::memory_order_acquire)) == nullptr; }
+  // Every packet in the stack, top first. Only while no one pushes or pops
+  // (the invariant check of a stepped cycle, gc/verifier.h).
+  template <class Visit>
+  void for_each_quiescent(Visit&& visit) const {
+    for (WorkPacket* p = pointer_of(head_.load(std::memory_order_acquire)); p != nullptr;
+         p = p->next.load(std::memory_order_relaxed))
+      visit(*p);
+  }
 
  private:
   static WorkPacket* pointer_of(uint64_t head) {
@@ -59,6 +67,13 @@ class MarkQueue {
   WorkPacket* take_full();              // null when there is none
   size_t full_count() const { return full_count_.load(std::memory_order_acquire); }
   size_t packets_allocated() const { return allocated_.load(std::memory_order_relaxed); }
+  // Every entry of every full packet; only while no marker runs.
+  template <class Visit>
+  void for_each_full_entry_quiescent(Visit&& visit) const {
+    full_.for_each_quiescent([&](const WorkPacket& packet) {
+      for (size_t i = 0; i < packet.count; ++i) visit(packet.objects[i]);
+    });
+  }
 
  private:
   PacketStack full_;

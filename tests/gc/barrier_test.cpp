@@ -2,12 +2,14 @@
 // thread), checking after each kind of store what the barrier shaded:
 // Member field stores, the raw barrier entry point, stores into objects born
 // during the mark, Persistent (root) stores, weak reads and weak stores; and
-// what the cycle then keeps and frees. The verifier runs when the mark ends.
+// what the cycle then keeps and frees. The colour invariant is checked
+// between steps (verify_colours) and the verifier runs when the mark ends.
 #include <doctest/doctest.h>
 
 #include <atomic>
 #include <thread>
 
+#include "../../gc/verifier.h"
 #include "cycle_stepper.h"
 #include "test_types.h"
 
@@ -23,15 +25,25 @@ struct Stepped {
   gc::Collector collector;
   Mutator m{collector};
 
-  void begin() { collector.begin_mark(&m, gc::CycleReason::kExplicit); }
+  void begin() {
+    collector.begin_mark(&m, gc::CycleReason::kExplicit);
+    check();
+  }
+  // The colour invariant, between any two steps (gc/verifier.h).
+  void check() { gc::verify_colours(collector); }
   // Hands buffered barrier entries over and marks from them.
   void flush_and_drain() {
+    check();  // right after the test's store
     collector.flush_barrier_buffers(&m);
+    check();
     collector.drain_background(SIZE_MAX);
+    check();
   }
   void finish() {
     collector.mark_global_roots();
+    check();
     collector.scan_mutator_roots(&m);
+    check();
     for (int attempt = 0; attempt < 4; ++attempt) {
       flush_and_drain();
       if (collector.mark_looks_complete() && collector.try_end_mark(&m)) break;
@@ -178,6 +190,7 @@ TEST_CASE("a big array is marked in bounded chunks, every slot reached") {
   s.collector.mark_global_roots();
   CHECK_FALSE(s.collector.drain_background(3));  // a budget of three entries: three chunks at most
   CHECK(s.collector.oblets_traced() <= 3);
+  s.check();  // half-traced: the array is grey while chunks of it are queued
   s.collector.drain_background(SIZE_MAX);
   CHECK(s.collector.oblets_traced() == kLength / 2048);
   for (size_t i = 0; i < kLength; i += 1000) REQUIRE(s.marked(array->slots()[i].get()));
