@@ -16,22 +16,16 @@ namespace {
 
 std::atomic<Collector*> g_current_collector{nullptr};
 
-// Assists start only once a mutator owes this many objects of mark work, so
-// that a few small refills do not each pay for setting up a marker.
-constexpr size_t kMinAssistObjects = 32;
-
 }  // namespace
 
 Collector* Collector::current() { return g_current_collector.load(std::memory_order_acquire); }
 
 namespace {
+unsigned machine_cores() { return std::max(1u, std::thread::hardware_concurrency()); }
 // The whole plan of background markers; the driver is not in the pool.
 MarkWorkerPlan plan_for(const GcConfig& config) {
   if (!config.background_driver || config.mode != CollectorMode::kConcurrent) return MarkWorkerPlan{};
-  MarkWorkerPlan plan = plan_mark_workers(std::max(1u, std::thread::hardware_concurrency()),
-                                          config.mark_workers, config.idle_mark_workers);
-  if (plan.idle != 0 && !idle_priority_supported()) plan.idle = 0;
-  return plan;
+  return plan_mark_workers(machine_cores(), config.mark_workers, config.idle_mark_workers);
 }
 // The pool: the plan without the driver, which is the first dedicated
 // marker, or the fractional one when no core is dedicated.
@@ -48,7 +42,9 @@ Collector::Collector(GcConfig config)
       mark_shared_(std::make_unique<MarkShared>()),
       plan_(plan_for(config_)),
       driver_share_(plan_.dedicated == 0 ? plan_.fractional : 0.0),
-      workers_(heap_, pool_of(plan_), [this] { return try_run_deferred_slice(); }) {
+      workers_(
+          heap_, pool_of(plan_), [this] { return try_run_deferred_slice(); },
+          [this] { return spare_cores_for_idle(cores_, world_.running(), plan_); }) {
   {
     std::lock_guard lock(stats_mutex_);
     recompute_goal_locked();
@@ -269,10 +265,8 @@ void Collector::run_concurrent_cycle(CycleReason reason) {
     if (resolve_ephemerons(*background_marker_) != 0) continue;
     update_cpu_limiter();
     if (!mark_looks_complete()) {
-      // Mark work runs dry here while another marker holds some: lift an
-      // idle marker stuck in a slice, run deferred work, or give the CPU to
-      // the others rather than spin.
-      workers_.boost_busy_idle_markers();
+      // Mark work runs dry here while another marker holds some: deferred
+      // work, or give the CPU to the others rather than spin.
       if (!run_deferred_slice()) std::this_thread::sleep_for(std::chrono::microseconds(20));
       continue;
     }
@@ -482,24 +476,34 @@ void Collector::end_mark(Mutator* self) {
 // may pass its goal instead of the program spiralling into collection.
 void Collector::update_cpu_limiter() {
   const uint64_t now = now_ns();
-  const uint64_t gc_cpu = gc_cpu_total_ns() ;
+  const GcCpu gc_cpu = gc_cpu_totals();
   const uint64_t process_cpu = process_cpu_ns();
-  const uint64_t gc_delta = gc_cpu - limiter_gc_cpu_ns_;
-  const uint64_t process_delta = process_cpu - limiter_process_cpu_ns_;
-  limiter_gc_cpu_ns_ = gc_cpu;
+  auto since = [](uint64_t now_total, uint64_t last_total) { return now_total > last_total ? now_total - last_total : 0; };
+  const uint64_t gc_delta = since(gc_cpu.marking_ns, limiter_gc_cpu_ns_);
+  const uint64_t idle_delta = since(gc_cpu.idle_ns, limiter_idle_cpu_ns_);
+  const uint64_t process_delta = since(process_cpu, limiter_process_cpu_ns_);
+  limiter_gc_cpu_ns_ = gc_cpu.marking_ns;
+  limiter_idle_cpu_ns_ = gc_cpu.idle_ns;
   limiter_process_cpu_ns_ = process_cpu;
-  limiter_.update(now, gc_delta, process_delta > gc_delta ? process_delta - gc_delta : 0);
+  // Idle marking is neither the GC's nor the mutators' (Go's rule): it used
+  // CPU that no one else wanted.
+  const uint64_t not_mutator = gc_delta + idle_delta;
+  limiter_.update(now, gc_delta, process_delta > not_mutator ? process_delta - not_mutator : 0);
   // Only a memory limit can drive the GC into a spiral (with GOGC alone the
   // goal grows with the live heap), so only then does the limiter act; on a
   // small machine the background marker alone is a large CPU share, and
   // skipping assists there would just let the heap run past its goal.
+  if (limiter_.limiting()) limiter_full_updates_.fetch_add(1, std::memory_order_relaxed);
   limited_.store(limiter_.limiting() && config_.memory_limit_bytes != INT64_MAX, std::memory_order_relaxed);
 }
 
-uint64_t Collector::gc_cpu_total_ns() {
+// Monotonic: finished cycles, the cycle in progress and the pool's slices
+// not yet taken into it.
+Collector::GcCpu Collector::gc_cpu_totals() {
   std::lock_guard lock(stats_mutex_);
-  return stats_.assist_cpu_ns + stats_.background_cpu_ns + assist_cpu_ns_.load(std::memory_order_relaxed) +
-         cycle_.background_cpu_ns;
+  return GcCpu{stats_.assist_cpu_ns + stats_.background_cpu_ns + assist_cpu_ns_.load(std::memory_order_relaxed) +
+                   cycle_.background_cpu_ns + workers_.untaken_cpu_ns(),
+               stats_.idle_cpu_ns + cycle_.idle_cpu_ns + workers_.untaken_idle_cpu_ns()};
 }
 
 void Collector::sweep_and_finish() {
@@ -608,18 +612,15 @@ void Collector::finish_cycle(CycleReport& report, size_t released_before) {
 
 // ---------------------------------------------------------------- assists
 
-void Collector::assist(Mutator& self, size_t bytes) {
-  size_t& debt = self.assist_debt_objects();
-  // The GC is over its CPU share: no assists, let the heap overshoot instead.
-  if (limited_.load(std::memory_order_relaxed) || phase_.load(std::memory_order_acquire) != Phase::kMark) {
-    debt = 0;
-    return;
-  }
-  const double work_per_byte =
-      mark_plan_.assist_work_per_byte_at(heap_.heap_live_bytes(), mark_shared_->marked_bytes.load(std::memory_order_relaxed));
-  debt += static_cast<size_t>(static_cast<double>(bytes) * work_per_byte / bytes_per_object_);
-  if (debt < kMinAssistObjects) return;
-  // Background markers ahead of the allocation pay first (Go's scan credit).
+void Collector::add_assist_debt(Mutator& self, size_t bytes) {
+  const double work_per_byte = mark_plan_.assist_work_per_byte_at(
+      heap_.heap_live_bytes(), mark_shared_->marked_bytes.load(std::memory_order_relaxed));
+  self.assist_debt_objects() += static_cast<size_t>(static_cast<double>(bytes) * work_per_byte / bytes_per_object_);
+}
+
+// Background markers ahead of the allocation pay first (Go's scan credit).
+// True when what is left of `debt` is too small to assist for.
+bool Collector::take_background_credit(size_t& debt) {
   std::atomic<size_t>& credit = mark_shared_->background_credit;
   size_t available = credit.load(std::memory_order_relaxed);
   while (available != 0) {
@@ -629,14 +630,44 @@ void Collector::assist(Mutator& self, size_t bytes) {
       break;
     }
   }
+  return debt < kMinAssistObjects;
+}
+
+void Collector::pay_assist_debt(Mutator& self) {
+  size_t& debt = self.assist_debt_objects();
   if (debt < kMinAssistObjects) return;
+  // The GC is over its CPU share: no assists, let the heap overshoot instead.
+  if (limited_.load(std::memory_order_relaxed)) [[unlikely]] {
+    assists_skipped_.fetch_add(1, std::memory_order_relaxed);
+    debt = 0;
+    return;
+  }
+  if (phase_.load(std::memory_order_acquire) != Phase::kMark) {
+    debt = 0;
+    return;
+  }
+  if (take_background_credit(debt)) return;
   const uint64_t started = now_ns();
-  Timeline::Scope span(timeline_, "assist", "gc.assist");
-  Marker marker(heap_, *mark_shared_, /*exclusive=*/false);
-  const bool out_of_work = marker.drain(std::min(debt, kAssistSliceObjects));
-  marker.publish();
-  // No work to be had: the background marker is ahead; forgive the rest.
-  debt = out_of_work ? 0 : debt - std::min(debt, marker.traced_objects());
+  {
+    Timeline::Scope span(timeline_, "assist", "gc.assist");
+    Marker marker(heap_, *mark_shared_, /*exclusive=*/false);
+    // Slices until the debt is paid; between two, the mutator answers
+    // handshakes (its time-to-safepoint stays one slice).
+    for (;;) {
+      const size_t before = marker.traced_objects();
+      const bool out_of_work = marker.drain(std::min(debt, kAssistSliceObjects));
+      marker.publish();
+      // No work to be had: the background markers are ahead; forgive the rest.
+      debt = out_of_work ? 0 : debt - std::min(debt, marker.traced_objects() - before);
+      if (debt < kMinAssistObjects) break;
+      self.safepoint();
+      if (phase_.load(std::memory_order_acquire) != Phase::kMark || limited_.load(std::memory_order_relaxed)) {
+        debt = 0;
+        break;
+      }
+      if (take_background_credit(debt)) break;
+    }
+  }
   assist_cpu_ns_.fetch_add(now_ns() - started, std::memory_order_relaxed);
 }
 
@@ -815,6 +846,8 @@ GcStats Collector::stats() {
   copy.freed_total_bytes = heap_.freed_total_bytes();
   copy.mutators = world_.size();
   copy.memory = heap_.counters();
+  copy.cpu_limiter_full_updates = limiter_full_updates_.load(std::memory_order_relaxed);
+  copy.assists_skipped = assists_skipped_.load(std::memory_order_relaxed);
   return copy;
 }
 

@@ -61,8 +61,13 @@ enum class Phase : uint8_t { kOff, kMark, kSweep };
 
 class Collector {
  public:
-  // Largest assist slice: bounds the time one allocation spends marking.
+  // Largest assist slice: bounds the time between two of an assisting
+  // mutator's safepoint polls. An assist runs slices until its debt is paid
+  // or no mark work is left.
   static constexpr size_t kAssistSliceObjects = 256;
+  // Assists start only once a mutator owes this many objects of mark work,
+  // so that a few small refills do not each pay for setting up a marker.
+  static constexpr size_t kMinAssistObjects = 32;
 
   explicit Collector(GcConfig config);
   Collector(const Collector&) = delete;
@@ -94,10 +99,14 @@ class Collector {
   void stress_point() {
     if (config_.stress_seed != 0) [[unlikely]] stress_delay();
   }
-  // Allocation slow paths, after taking `bytes`: pay the assist during mark.
-  void after_refill(Mutator& self, size_t bytes) {
-    if (phase_.load(std::memory_order_relaxed) == Phase::kMark) [[unlikely]] assist(self, bytes);
+  // Allocation slow paths during a mark: `bytes` just taken become assist
+  // debt (mark work owed, in objects), paid before the next slow path takes
+  // more — at a point where the mutator holds no half-made allocation, so it
+  // may answer handshakes between its assist slices.
+  void charge_assist(Mutator& self, size_t bytes) {
+    if (phase_.load(std::memory_order_relaxed) == Phase::kMark) [[unlikely]] add_assist_debt(self, bytes);
   }
+  void pay_assist_debt(Mutator& self);
 
   // Barrier slow paths (gc/barrier.cpp, gc/mutator.cpp).
   bool shade_for_mutator(const void* object);   // white → grey: true
@@ -153,7 +162,7 @@ class Collector {
   // Background mark work not yet claimed by assists (current mark).
   size_t background_credit() const;
   const MarkWorkerPlan& mark_worker_plan() const { return plan_; }
-  uint64_t idle_marker_boosts() const { return workers_.idle_boosts(); }
+  uint64_t idle_slices_declined() const { return workers_.idle_slices_declined(); }
 
  private:
   void start_cycle_for(Mutator& self);
@@ -170,10 +179,15 @@ class Collector {
   const void* await_close_verdict(const void* target, size_t greyed_count);
   void clear_dead_weak_references();
   void finish_cycle(CycleReport& report, size_t released_before);
-  void assist(Mutator& self, size_t bytes);
+  void add_assist_debt(Mutator& self, size_t bytes);
+  bool take_background_credit(size_t& debt);
   void recompute_goal_locked();
   void update_cpu_limiter();
-  uint64_t gc_cpu_total_ns();
+  struct GcCpu {
+    uint64_t marking_ns;  // assists, dedicated and fractional markers
+    uint64_t idle_ns;     // idle markers
+  };
+  GcCpu gc_cpu_totals();
   void record_global_pause(uint64_t ttsp_ns, uint64_t pause_ns);
   void record_mutator_pause(uint64_t ttsp_ns, uint64_t pause_ns);
   void record_cycle(const CycleReport& report);
@@ -188,9 +202,12 @@ class Collector {
   Pacer pacer_;        // under stats_mutex_
   MarkPlan mark_plan_;  // the running mark's pacing; written before the phase flips to kMark
   double bytes_per_object_ = 64.0;  // last mark's average, to turn work bytes into objects
-  CpuLimiter limiter_{std::max(1u, std::thread::hardware_concurrency())};  // driver only
+  CpuLimiter limiter_{std::max(1u, std::thread::hardware_concurrency()), config_.cpu_limiter_window_ns};  // driver only
   std::atomic<bool> limited_{false};
+  std::atomic<uint64_t> limiter_full_updates_{0};
+  std::atomic<uint64_t> assists_skipped_{0};
   uint64_t limiter_gc_cpu_ns_ = 0;
+  uint64_t limiter_idle_cpu_ns_ = 0;
   uint64_t limiter_process_cpu_ns_ = 0;
   uint64_t mark_started_process_cpu_ns_ = 0;
   std::atomic<size_t> trigger_bytes_{SIZE_MAX};
@@ -217,6 +234,7 @@ class Collector {
   size_t released_before_ = 0;
   uint64_t mark_started_ns_ = 0;
   std::unique_ptr<Marker> background_marker_;
+  const unsigned cores_ = std::max(1u, std::thread::hardware_concurrency());
   const MarkWorkerPlan plan_;  // every background marker, the driver included
   const double driver_share_;  // > 0: the driver is the fractional marker
   static constexpr size_t kFractionalSliceObjects = 4096;

@@ -38,6 +38,10 @@ struct GcConfig {
   // Markers at idle priority, for CPU nobody else uses (< 0: every core the
   // plan left over; 0: none).
   int idle_mark_workers = -1;
+  // The GC CPU limiter's window (gc/pacer.h, CpuLimiter): it limits once the
+  // GC has taken more than half of the CPU by this many core-nanoseconds per
+  // core. Go's is one second; tests shorten it.
+  uint64_t cpu_limiter_window_ns = 1'000'000'000;
   // Hard limit on heap live bytes (0: none). An allocation that would pass it
   // first gets one emergency full collection; if it still does not fit, the
   // allocation throws HeapExhausted and the heap stays as it was.

@@ -26,4 +26,11 @@ MarkWorkerPlan plan_mark_workers(unsigned cores, unsigned dedicated_override, in
   return plan;
 }
 
+unsigned spare_cores_for_idle(unsigned cores, size_t running_mutators, const MarkWorkerPlan& plan) {
+  const double taken = static_cast<double>(running_mutators) + plan.dedicated + plan.fractional;
+  const double spare = std::max(1u, cores) - taken;
+  if (spare <= 0.0) return 0;
+  return std::min(plan.idle, static_cast<unsigned>(std::ceil(spare)));
+}
+
 }  // namespace tricolor::gc

@@ -4,12 +4,13 @@
 // aims at 25 % of the machine's cores. A whole number of those run as
 // dedicated markers; when rounding would miss the 25 % by more than 30 %, the
 // rest is a fractional marker that marks only that share of one thread's
-// time; the cores left over run idle markers, which mark only when a core
-// would otherwise sit idle. Invariant: dedicated + fractional is within 30 %
+// time; the cores left over run idle markers, which mark only while the
+// process leaves a core idle (spare_cores_for_idle). Invariant: dedicated + fractional is within 30 %
 // of the 25 % goal (exactly it when fractional > 0), and the idle markers
 // never outnumber the cores nobody else was planned on.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 namespace tricolor::gc {
@@ -26,6 +27,11 @@ struct MarkWorkerPlan {
 // `cores`: the machine's; `dedicated_override` 0 = auto, else that many
 // dedicated markers and no fractional one; `idle_override` < 0 = auto.
 MarkWorkerPlan plan_mark_workers(unsigned cores, unsigned dedicated_override, int idle_override);
+
+// How many idle markers may mark while `running_mutators` mutators run (Go's
+// idle Ps): the cores neither the mutators nor the dedicated and fractional
+// markers take, rounded up (a fractional marker leaves part of a core).
+unsigned spare_cores_for_idle(unsigned cores, size_t running_mutators, const MarkWorkerPlan& plan);
 
 // The fractional marker's budget: its mark CPU stays at `share` of the wall
 // time since the mark started (Go's fractionalUtilizationGoal). It marks in

@@ -1,8 +1,6 @@
 // mark_workers.cpp — the pool of extra background markers (mark_workers.h).
 #include "mark_workers.h"
 
-#include <sched.h>
-
 #include <algorithm>
 #include <chrono>
 
@@ -14,9 +12,11 @@ namespace {
 
 // Entries traced between two looks at whether the mark is still on.
 constexpr size_t kDrainSlice = 4096;
-// An idle marker's slice: short, because it may be preempted inside it
-// while holding grey objects that termination waits for.
+// An idle marker's slice: short, so that it gives a core back soon after a
+// mutator wants it.
 constexpr size_t kIdleSlice = 512;
+// How often an idle marker kept off the cores looks for a spare one.
+constexpr int kIdleRecheckUs = 200;
 // Longest rest of the fractional marker before it looks at the mark again.
 constexpr uint64_t kMaxRestNs = 1'000'000;
 
@@ -26,39 +26,14 @@ uint64_t steady_ns() {
       .count();
 }
 
-// SCHED_IDLE: the thread runs only when a core has nothing else to run.
-// Failure (a system without the policy) leaves the thread as it was.
-void set_policy(pthread_t thread, int policy) {
-  sched_param param{};
-  param.sched_priority = 0;
-  pthread_setschedparam(thread, policy, &param);
-}
-
 }  // namespace
 
-bool idle_priority_supported() {
-  static const bool supported = [] {
-    bool lifted = false;
-    std::thread probe([&] {
-      set_policy(pthread_self(), SCHED_IDLE);
-      sched_param param{};
-      lifted = pthread_setschedparam(pthread_self(), SCHED_OTHER, &param) == 0;
-    });
-    probe.join();
-    return lifted;
-  }();
-  return supported;
-}
-
-bool MarkWorkers::at_idle_priority(unsigned index) {
-  int policy = 0;
-  sched_param param{};
-  if (pthread_getschedparam(workers_.at(index)->thread.native_handle(), &policy, &param) != 0) return false;
-  return policy == SCHED_IDLE;
-}
-
-MarkWorkers::MarkWorkers(Heap& heap, const MarkWorkerPlan& pool, std::function<bool()> run_deferred_slice)
-    : heap_(heap), fractional_share_(pool.fractional), run_deferred_slice_(std::move(run_deferred_slice)) {
+MarkWorkers::MarkWorkers(Heap& heap, const MarkWorkerPlan& pool, std::function<bool()> run_deferred_slice,
+                         std::function<unsigned()> spare_cores)
+    : heap_(heap),
+      fractional_share_(pool.fractional),
+      run_deferred_slice_(std::move(run_deferred_slice)),
+      spare_cores_(std::move(spare_cores)) {
   auto add = [&](Role role) {
     workers_.push_back(std::make_unique<Worker>());
     workers_.back()->role = role;
@@ -103,34 +78,15 @@ void MarkWorkers::end_mark() {
   shared_ = nullptr;
 }
 
-unsigned MarkWorkers::boost_busy_idle_markers() {
-  unsigned lifted = 0;
-  for (auto& worker : workers_) {
-    if (worker->role != Role::kIdle || !worker->in_slice.load(std::memory_order_acquire)) continue;
-    std::lock_guard lock(worker->priority_mutex);
-    if (worker->boosted) continue;
-    set_policy(worker->thread.native_handle(), SCHED_OTHER);
-    worker->boosted = true;
-    worker->boost_pending.store(true, std::memory_order_release);
-    idle_boosts_.fetch_add(1, std::memory_order_relaxed);
-    ++lifted;
-  }
-  return lifted;
-}
-
-void MarkWorkers::restore_idle_priority(Worker& worker) {
-  if (!worker.boost_pending.load(std::memory_order_acquire)) return;
-  std::lock_guard lock(worker.priority_mutex);
-  set_policy(pthread_self(), SCHED_IDLE);
-  worker.boosted = false;
-  worker.boost_pending.store(false, std::memory_order_release);
+bool MarkWorkers::claim_spare_core() {
+  const unsigned spare = spare_cores_ ? spare_cores_() : 0;
+  if (idle_marking_.fetch_add(1, std::memory_order_relaxed) < spare) return true;
+  idle_marking_.fetch_sub(1, std::memory_order_relaxed);
+  idle_declined_.fetch_add(1, std::memory_order_relaxed);
+  return false;
 }
 
 void MarkWorkers::run(Worker& worker) {
-  if (worker.role == Role::kIdle) {
-    std::lock_guard priority(worker.priority_mutex);
-    set_policy(pthread_self(), SCHED_IDLE);
-  }
   uint64_t seen_epoch = 0;
   std::unique_lock lock(mutex_);
   for (;;) {
@@ -152,8 +108,6 @@ void MarkWorkers::mark(Worker& worker, MarkShared& shared) {
   const bool idle = worker.role == Role::kIdle;
   FractionalShare share(fractional_share_ > 0.0 ? fractional_share_ : 1.0);
   share.start(mark_started_ns_);
-  const uint64_t cpu_started = thread_cpu_ns();
-  uint64_t deferred_cpu = 0;  // not marking: left out of the mark CPU
   {
     Marker marker(heap_, shared, /*exclusive=*/false);
     while (marking_.load(std::memory_order_acquire)) {
@@ -164,27 +118,25 @@ void MarkWorkers::mark(Worker& worker, MarkShared& shared) {
           continue;
         }
       }
-      if (idle) {
-        restore_idle_priority(worker);
-        worker.in_slice.store(true, std::memory_order_release);
+      if (idle && !claim_spare_core()) {  // every core is taken: look again later
+        std::this_thread::sleep_for(std::chrono::microseconds(kIdleRecheckUs));
+        continue;
       }
       const uint64_t slice_started = thread_cpu_ns();
       const bool out_of_work = marker.drain_as_background(idle ? kIdleSlice : kDrainSlice);
       if (idle || worker.role == Role::kFractional) marker.publish();
-      share.add_cpu(thread_cpu_ns() - slice_started);
-      if (idle) worker.in_slice.store(false, std::memory_order_release);
+      const uint64_t slice_cpu = thread_cpu_ns() - slice_started;
+      share.add_cpu(slice_cpu);
+      (idle ? idle_cpu_ns_ : cpu_ns_).fetch_add(slice_cpu, std::memory_order_relaxed);  // visible at once (CPU limiter)
+      if (idle) idle_marking_.fetch_sub(1, std::memory_order_relaxed);
       if (!out_of_work) continue;
       // Out of mark work: deferred work if there is some, else wait for more
       // (others publish full packets) or for the end.
-      const uint64_t deferred_started = thread_cpu_ns();
-      const bool ran_deferred = run_deferred_slice_ && run_deferred_slice_();
-      deferred_cpu += thread_cpu_ns() - deferred_started;
-      if (ran_deferred) continue;
+      if (run_deferred_slice_ && run_deferred_slice_()) continue;
       while (marking_.load(std::memory_order_acquire) && shared.queue.full_count() == 0)
         std::this_thread::sleep_for(std::chrono::microseconds(50));
     }
   }  // the marker publishes what it holds and turns idle here
-  (idle ? idle_cpu_ns_ : cpu_ns_).fetch_add(thread_cpu_ns() - cpu_started - deferred_cpu, std::memory_order_relaxed);
 }
 
 }  // namespace tricolor::gc

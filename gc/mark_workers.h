@@ -6,18 +6,18 @@
 // shared mark queue with markers of their own; otherwise they sleep.
 //  - dedicated markers mark all the time;
 //  - the fractional marker marks a share of one thread's time (FractionalShare);
-//  - idle markers run at the OS's idle priority (SCHED_IDLE), so they take
-//    only CPU nobody else wants. They mark in short slices and publish their
-//    work after each; when termination waits on one stuck inside a slice on
-//    a busy machine, the driver lifts its priority until that slice ends.
+//  - idle markers mark only while the process leaves a core spare (Go's idle
+//    Ps): fewer running mutators than cores left over by the dedicated and
+//    fractional markers. They mark in short slices and look again between
+//    slices, so a mutator that wakes up gets its core back within a slice.
 // When mark work runs dry, a pool marker runs a slice of deferred work
 // (deferred_work.h) if no one else is.
 // Invariants: a worker holds grey objects only while busy (marker.h), so
 // termination rounds see its work; after end_mark() returns no worker touches
-// mark state until the next start_mark().
+// mark state until the next start_mark(). Every marker runs at the
+// process's normal priority: one holding grey objects is never starved by
+// the OS for longer than the mutators are.
 #pragma once
-
-#include <pthread.h>
 
 #include <atomic>
 #include <condition_variable>
@@ -35,20 +35,16 @@ namespace tricolor::gc {
 class Heap;
 struct MarkShared;
 
-// Whether this process may run idle markers: put a thread at idle priority
-// and lift it back (root, CAP_SYS_NICE or RLIMIT_NICE >= 20). Without the
-// lift a starved idle marker could hold up the end of a mark, so the plan
-// then has no idle markers. Probed once, on a thread of its own.
-bool idle_priority_supported();
-
 class MarkWorkers {
  public:
   enum class Role : uint8_t { kDedicated, kFractional, kIdle };
 
   // Starts `pool` threads (its `fractional` share, if any, is one thread).
   // `run_deferred_slice`: runs one slice of deferred work if none is running,
-  // false when it ran nothing.
-  MarkWorkers(Heap& heap, const MarkWorkerPlan& pool, std::function<bool()> run_deferred_slice);
+  // false when it ran nothing. `spare_cores`: how many idle markers may mark
+  // right now.
+  MarkWorkers(Heap& heap, const MarkWorkerPlan& pool, std::function<bool()> run_deferred_slice,
+              std::function<unsigned()> spare_cores);
   MarkWorkers(const MarkWorkers&) = delete;
   MarkWorkers& operator=(const MarkWorkers&) = delete;
   ~MarkWorkers();
@@ -59,34 +55,29 @@ class MarkWorkers {
   void start_mark(MarkShared& shared);
   // Returns once every worker has left the mark (its marker published).
   void end_mark();
-  // CPU the dedicated and fractional / the idle workers spent marking, since the last call.
+  // CPU the dedicated and fractional / the idle workers spent in mark
+  // slices, since the last take (counted slice by slice, so a mark in
+  // progress shows: the CPU limiter reads it without taking).
   uint64_t take_cpu_ns() { return cpu_ns_.exchange(0, std::memory_order_relaxed); }
   uint64_t take_idle_cpu_ns() { return idle_cpu_ns_.exchange(0, std::memory_order_relaxed); }
-  // The driver waits on busy markers: an idle marker inside a slice gets a
-  // normal priority until its slice ends. Returns how many were lifted.
-  unsigned boost_busy_idle_markers();
-  // Times an idle marker's priority was lifted (tests, observability).
-  uint64_t idle_boosts() const { return idle_boosts_.load(std::memory_order_relaxed); }
-  // Whether worker `index` (dedicated first, then fractional, then idle)
-  // runs at the OS's idle priority right now (tests).
-  bool at_idle_priority(unsigned index);
+  uint64_t untaken_cpu_ns() const { return cpu_ns_.load(std::memory_order_relaxed); }
+  uint64_t untaken_idle_cpu_ns() const { return idle_cpu_ns_.load(std::memory_order_relaxed); }
+  // Slices idle markers were kept from marking because no core was spare.
+  uint64_t idle_slices_declined() const { return idle_declined_.load(std::memory_order_relaxed); }
 
  private:
   struct Worker {
     Role role;
     std::thread thread;
-    std::mutex priority_mutex;               // idle role: guards the two below and the syscalls
-    bool boosted = false;                    // running at normal priority for now
-    std::atomic<bool> boost_pending{false};  // boosted, not yet back to idle priority
-    std::atomic<bool> in_slice{false};       // idle role: holding grey objects
   };
   void run(Worker& worker);
   void mark(Worker& worker, MarkShared& shared);
-  void restore_idle_priority(Worker& worker);
+  bool claim_spare_core();  // idle role: true if it may run a slice now
 
   Heap& heap_;
   const double fractional_share_;
   std::function<bool()> run_deferred_slice_;
+  std::function<unsigned()> spare_cores_;
   std::mutex mutex_;
   std::condition_variable wake_;
   std::condition_variable left_;
@@ -98,7 +89,8 @@ class MarkWorkers {
   std::atomic<bool> marking_{false};
   std::atomic<uint64_t> cpu_ns_{0};
   std::atomic<uint64_t> idle_cpu_ns_{0};
-  std::atomic<uint64_t> idle_boosts_{0};
+  std::atomic<unsigned> idle_marking_{0};  // idle markers inside a slice
+  std::atomic<uint64_t> idle_declined_{0};
   std::vector<std::unique_ptr<Worker>> workers_;
 };
 

@@ -83,22 +83,23 @@ uintptr_t Mutator::refill_and_take(uint8_t cls) {
   }
   collector_.collect_if_due(*this);
   safepoint();
+  collector_.pay_assist_debt(*this);
   gc::Span* span = collector_.allocate_memory(*this, gc::kSpanBytes, [&] { return heap_.acquire_span(cls); });
   cache_[cls] = span;
-  collector_.after_refill(*this, span->free_slots() * span->slot_bytes);
+  collector_.charge_assist(*this, span->free_slots() * span->slot_bytes);
   return span->take_free_slot();
 }
 
 void* Mutator::allocate_large(size_t slot_bytes, const TypeInfo* type) {
   collector_.collect_if_due(*this);
   safepoint();
+  collector_.charge_assist(*this, slot_bytes);  // before: a big object pays before it exists
+  collector_.pay_assist_debt(*this);
   const uintptr_t slot =
       collector_.allocate_memory(*this, slot_bytes, [&] { return heap_.allocate_large(slot_bytes); });
   gc::Span* span = heap_.span_of(reinterpret_cast<void*>(slot));
   reinterpret_cast<gc::ObjectHeader*>(slot)->type = type;
   if (allocate_black_.load(std::memory_order_relaxed)) mark_new_object(span, slot);
-  // Unreachable and not yet a root: an assist here cannot see the object.
-  collector_.after_refill(*this, slot_bytes);
   return gc::object_of_slot(slot);
 }
 

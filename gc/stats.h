@@ -62,6 +62,10 @@ struct GcStats {
   uint64_t background_cpu_ns = 0;   // cumulative
   uint64_t idle_cpu_ns = 0;         // cumulative
   uint64_t total_pause_ns = 0;
+  // The GC CPU limiter: updates that found the GC over its CPU share, and
+  // assists skipped because of it (only with a memory limit; see pacer.h).
+  uint64_t cpu_limiter_full_updates = 0;
+  uint64_t assists_skipped = 0;
   size_t heap_live_bytes = 0;       // now: live after last cycle + allocated since
   size_t heap_goal_bytes = 0;       // SIZE_MAX: no goal (GOGC=off, no limit)
   size_t live_bytes = 0;            // marked by the last cycle

@@ -28,6 +28,7 @@ void World::remove(Mutator* mutator) {
   else head_ = mutator->next_;
   if (mutator->next_ != nullptr) mutator->next_->previous_ = mutator->previous_;
   count_.fetch_sub(1, std::memory_order_relaxed);
+  blocked_.fetch_sub(1, std::memory_order_relaxed);  // it left blocked
 }
 
 void World::stop(Mutator* self) {
@@ -69,6 +70,7 @@ void World::park(Mutator& mutator) {
 }
 
 void World::enter_blocking(Mutator& mutator) {
+  blocked_.fetch_add(1, std::memory_order_relaxed);
   mutator.status_.store(MutatorStatus::kBlocked, std::memory_order_seq_cst);
   mutator.status_.notify_all();
 }
@@ -77,8 +79,10 @@ void World::leave_blocking(Mutator& mutator) {
   // A claimed mutator waits until the collector gives it back.
   for (;;) {
     MutatorStatus expected = MutatorStatus::kBlocked;
-    if (mutator.status_.compare_exchange_strong(expected, MutatorStatus::kRunning, std::memory_order_seq_cst))
+    if (mutator.status_.compare_exchange_strong(expected, MutatorStatus::kRunning, std::memory_order_seq_cst)) {
+      blocked_.fetch_sub(1, std::memory_order_relaxed);
       break;
+    }
     mutator.status_.wait(MutatorStatus::kClaimed, std::memory_order_seq_cst);
   }
   if (stop_requested_.load(std::memory_order_seq_cst) != 0) park(mutator);

@@ -56,6 +56,12 @@ class World {
     for (Mutator* m = head_; m != nullptr; m = next_of(m)) fn(*m);
   }
   size_t size() const { return count_.load(std::memory_order_relaxed); }
+  // Registered mutators not inside a BlockingRegion (a snapshot).
+  size_t running() const {
+    const size_t all = count_.load(std::memory_order_relaxed);
+    const size_t blocked = blocked_.load(std::memory_order_relaxed);
+    return all > blocked ? all - blocked : 0;
+  }
 
   using HandshakeOp = std::function<void(Mutator&)>;
   // Runs `op` once for every registered mutator: by the mutator itself at its
@@ -85,6 +91,7 @@ class World {
   std::mutex registry_mutex_;
   Mutator* head_ = nullptr;
   std::atomic<size_t> count_{0};
+  std::atomic<size_t> blocked_{0};  // of count_, inside a BlockingRegion
   std::atomic<uint32_t> stop_requested_{0};
   const HandshakeOp* handshake_op_ = nullptr;   // set while a handshake runs
   std::atomic<uint64_t> handshake_requested_ns_{0};

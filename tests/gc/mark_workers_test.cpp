@@ -1,7 +1,7 @@
 // mark_workers_test.cpp — the background markers' plan (Go's sizing rule),
-// the fractional marker's share, and the pool's three kinds of marker at
-// work: each drains a mark on its own, idle markers run at idle priority and
-// are lifted while termination waits on them.
+// the fractional marker's share, the idle markers' spare cores, and the
+// pool's three kinds of marker at work: each drains a mark on its own, and
+// idle markers mark only while a core is spare.
 #include <doctest/doctest.h>
 
 #include <chrono>
@@ -71,16 +71,6 @@ bool workers_mark_list(gc::Collector& collector, MarkWorkers& workers, Node* hea
   return all;
 }
 
-// Blocks its tracer until opened: holds a marker inside a slice.
-struct Gate {
-  static inline std::atomic<bool> open{false};
-  static inline std::atomic<bool> reached{false};
-  void trace(Visitor&) const {
-    reached = true;
-    while (!open.load()) std::this_thread::sleep_for(std::chrono::microseconds(100));
-  }
-};
-
 }  // namespace
 
 TEST_CASE("Go's plan: a quarter of the cores, a fractional marker when rounding is off, idle on the rest") {
@@ -109,6 +99,19 @@ TEST_CASE("overrides: a dedicated count means no fractional marker; idle markers
   CHECK(plan.dedicated + plan.fractional == doctest::Approx(0.25));
 }
 
+TEST_CASE("idle markers get the cores that mutators and the other markers leave") {
+  const MarkWorkerPlan two_cores = gc::plan_mark_workers(2, 0, -1);  // 0 + 0.5 + 1
+  CHECK(gc::spare_cores_for_idle(2, 0, two_cores) == 1);
+  CHECK(gc::spare_cores_for_idle(2, 1, two_cores) == 1);  // half a core is left: round up
+  CHECK(gc::spare_cores_for_idle(2, 2, two_cores) == 0);
+  CHECK(gc::spare_cores_for_idle(2, 5, two_cores) == 0);
+  const MarkWorkerPlan eight_cores = gc::plan_mark_workers(8, 0, -1);  // 2 + 0 + 6
+  CHECK(gc::spare_cores_for_idle(8, 0, eight_cores) == 6);              // never more than planned
+  CHECK(gc::spare_cores_for_idle(8, 3, eight_cores) == 3);
+  CHECK(gc::spare_cores_for_idle(8, 6, eight_cores) == 0);
+  CHECK(gc::spare_cores_for_idle(8, 0, gc::plan_mark_workers(8, 0, 0)) == 0);  // idle markers off
+}
+
 TEST_CASE("the fractional share: rest until mark CPU is back to its share of the wall time") {
   gc::FractionalShare share(0.5);
   share.start(1'000);
@@ -129,10 +132,9 @@ TEST_CASE("each kind of pool marker marks a whole list on its own") {
   m.enter_blocking();  // no handshake will wait on this thread
   const MarkWorkerPlan pools[] = {{1, 0.0, 0}, {0, 0.5, 0}, {0, 0.0, 1}};
   for (const MarkWorkerPlan& pool : pools) {
-    if (pool.idle != 0 && !gc::idle_priority_supported()) continue;
     CAPTURE(pool.dedicated);
     CAPTURE(pool.fractional);
-    MarkWorkers workers(collector.heap(), pool, nullptr);
+    MarkWorkers workers(collector.heap(), pool, nullptr, [] { return 1u; });
     REQUIRE(workers.count() == 1);
     // Fresh mark bits: a stepped cycle clears the last mark's.
     m.leave_blocking();
@@ -144,46 +146,28 @@ TEST_CASE("each kind of pool marker marks a whole list on its own") {
   m.leave_blocking();
 }
 
-TEST_CASE("an idle marker runs at idle priority, is lifted while it holds work, and drops back after") {
-  if (!gc::idle_priority_supported()) {
-    MESSAGE("this process may not lift a thread from SCHED_IDLE: the plan has no idle markers");
-    CHECK(gc::plan_mark_workers(2, 0, -1).idle == 1);  // the rule still plans one
-    return;
-  }
+TEST_CASE("an idle marker marks only while a core is spare") {
   gc::Collector collector(test::stepped_config());
   Mutator m(collector);
-  Persistent<Gate> gate(make<Gate>(m));
   Persistent<Node> head;
-  build_list(m, head, 1000);
+  constexpr int kNodes = 20'000;
+  build_list(m, head, kNodes);
+  test::run_stepped_cycle(collector, m);  // fresh mark bits
   m.enter_blocking();
-  MarkWorkers workers(collector.heap(), MarkWorkerPlan{0, 0.0, 1}, nullptr);
-  REQUIRE(eventually([&] { return workers.at_idle_priority(0); }));
-
-  Gate::open = false;
-  Gate::reached = false;
+  std::atomic<unsigned> spare{0};
+  MarkWorkers workers(collector.heap(), MarkWorkerPlan{0, 0.0, 1}, nullptr, [&] { return spare.load(); });
   gc::MarkShared shared;
   {
     gc::Marker seed(collector.heap(), shared, /*exclusive=*/false);
-    seed.visit_object(gate.get());
+    seed.visit_object(head.get());
     seed.publish();
   }
   workers.start_mark(shared);
-  REQUIRE(eventually([&] { return Gate::reached.load(); }));
-  // Held inside a slice: termination would wait on it, so it is lifted.
-  CHECK(workers.boost_busy_idle_markers() == 1);
-  CHECK_FALSE(workers.at_idle_priority(0));
-  CHECK(workers.boost_busy_idle_markers() == 0);  // once is enough
-  CHECK(workers.idle_boosts() == 1);
-  Gate::open = true;
-  REQUIRE(eventually([&] { return shared.busy_markers.load() == 0 && shared.queue.full_count() == 0; }));
+  REQUIRE(eventually([&] { return workers.idle_slices_declined() >= 3; }));
+  CHECK(shared.marked_objects.load() == 1);  // the seed only: no core was spare
+  spare = 1;
+  CHECK(eventually([&] { return shared.marked_objects.load() == kNodes && shared.busy_markers.load() == 0; }));
   workers.end_mark();
-
-  // Its next slice starts at idle priority again.
-  m.leave_blocking();
-  test::run_stepped_cycle(collector, m);
-  m.enter_blocking();
-  CHECK(workers_mark_list(collector, workers, head.get(), 1000));
-  CHECK(workers.at_idle_priority(0));
   m.leave_blocking();
 }
 
