@@ -231,8 +231,8 @@ constexpr OptionSpec kOptionTable[] = {
      apply_mark_workers},
     {"TRICOLOR_IDLE_MARK_WORKERS", "count | auto", "auto",
      "auto or a number of threads from 0 to 256",
-     "Markers at idle priority (SCHED_IDLE) that mark only on otherwise idle cores; auto: one per core the "
-     "dedicated and fractional markers leave over; 0: none.",
+     "Idle markers: they mark only while fewer mutators run than the cores the dedicated and fractional "
+     "markers leave (Go's idle Ps); auto: one per such core; 0: none.",
      apply_idle_mark_workers},
     {"TRICOLOR_HARD_LIMIT", "bytes | off", "off",
      "off or a decimal byte count with an optional unit B, KiB, MiB, GiB or TiB (e.g. 2GiB)",

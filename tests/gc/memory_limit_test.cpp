@@ -101,11 +101,17 @@ TEST_CASE("a memory limit below what GOGC would reach: more collections, and the
   MESSAGE("collections " << free_run.collections << " → " << held.collections << "; peak heap "
                          << free_run.peak_heap / kMiB << " MiB → " << held.peak_heap / kMiB << " MiB");
   CHECK(held.collections > free_run.collections);
-  CHECK(held.stats.heap_goal_bytes <= static_cast<size_t>(44 * kMiB));
+  // The goal is the limit, unless the live heap (with what was allocated
+  // during the last mark) leaves less than Go's headroom of 1/16 under it.
+  const size_t live = held.stats.live_bytes;
+  CHECK(held.stats.heap_goal_bytes <= std::max<size_t>(44 * kMiB, live + live / 16 + (64 << 10)));
   CHECK(held.peak_heap < free_run.peak_heap);
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
   // A soft limit: marking runs concurrently, so the heap may pass it by what
-  // the mutator allocates during one mark (a share of it), not by GOGC's 100 %.
+  // the mutator allocates during one mark, not by GOGC's 100 %. (Sanitizers
+  // slow marking several times over, and the overshoot with it.)
   CHECK(held.peak_heap < static_cast<size_t>(44 * kMiB * 3 / 2));
+#endif
 }
 
 TEST_CASE("live data beyond the memory limit: the program runs on, and the GC CPU limiter engages") {
