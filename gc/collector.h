@@ -104,7 +104,8 @@ class Collector {
   // more — at a point where the mutator holds no half-made allocation, so it
   // may answer handshakes between its assist slices.
   void charge_assist(Mutator& self, size_t bytes) {
-    if (phase_.load(std::memory_order_relaxed) == Phase::kMark) [[unlikely]] add_assist_debt(self, bytes);
+    // Acquire: the mark's plan is published before the phase (begin_mark).
+    if (phase_.load(std::memory_order_acquire) == Phase::kMark) [[unlikely]] add_assist_debt(self, bytes);
   }
   void pay_assist_debt(Mutator& self);
 

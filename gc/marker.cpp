@@ -103,10 +103,9 @@ bool Marker::refill_local() {
   // empty then sees this marker busy (marker.h, work_queue.h).
   become_busy();
   WorkPacket* full = shared_.queue.take_full();
-  if (full == nullptr) {
-    become_idle();
-    return false;
-  }
+  // Nothing to take: still busy — drain() may hold entries in its prefetch
+  // ring, and only it knows when the marker is out of work.
+  if (full == nullptr) return false;
   if (local_ != nullptr) shared_.queue.put_empty(local_);
   local_ = full;
   return true;
@@ -210,6 +209,9 @@ bool Marker::drain(size_t budget_objects) {
   holder_ = nullptr;
   traced_objects_ += traced;
   if (out_of_work) {
+    // Counters, weak slots and pending ephemerons go to MarkShared before
+    // the marker turns idle: a termination round that sees no busy marker
+    // must see every ephemeron met so far.
     flush_counters();
     become_idle();
   }

@@ -11,7 +11,9 @@
 //  - marking an object and making it grey is one step: try_mark() winning the
 //    bit is what entitles a marker to push it, so every object is traced once;
 //  - while a marker holds grey objects it counts as busy (MarkQueue users see
-//    busy_markers() > 0), so termination cannot be declared under it;
+//    busy_markers() > 0), so termination cannot be declared under it; it
+//    hands its counters, weak slots and pending ephemerons to MarkShared
+//    before it turns idle;
 //  - visiting a pointer touches only span metadata (page map, mark bit); the
 //    object is read when traced, after the ring prefetched its header.
 //  - no queue entry takes unbounded time to trace: a big ChunkTraceable

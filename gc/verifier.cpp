@@ -141,13 +141,28 @@ class VerifyingVisitor final : public Visitor {
   }
 
   [[noreturn]] void fail(const void* object, const char* problem) {
+    // Root first; a long path keeps its first and last hops.
+    std::vector<const char*> hops;
+    for (const void* at = current_; at != nullptr; at = parent_of_.at(at)) hops.push_back(header_of(at)->type->name);
+    std::reverse(hops.begin(), hops.end());
+    constexpr size_t kShownAtEachEnd = 6;
     std::string path;
-    for (const void* at = current_; at != nullptr; at = parent_of_.at(at))
-      path = std::string(header_of(at)->type->name) + " -> " + path;
+    for (size_t i = 0; i < hops.size(); ++i) {
+      if (hops.size() > 2 * kShownAtEachEnd && i == kShownAtEachEnd) {
+        path += "... (" + std::to_string(hops.size() - 2 * kShownAtEachEnd) + " more) -> ";
+        i = hops.size() - kShownAtEachEnd - 1;
+        continue;
+      }
+      path += std::string(hops[i]) + " -> ";
+    }
     char address[32];
     std::snprintf(address, sizeof address, "%p", object);
-    fatal(std::string("verifier: object ") + address + " " + problem + "; path: " + root_kind_ + " -> " +
-          path + "(child)");
+    // The child's type, when its slot still holds an object.
+    Span* span = heap_.span_of(object);
+    const bool readable = span != nullptr && span->is_allocated(span->slot_index(object)) &&
+                          header_of(object)->type != nullptr && header_of(object)->type != &kFillerType;
+    fatal(std::string("verifier: object ") + address + " " + problem + "; path: " + root_kind_ + " -> " + path +
+          (readable ? header_of(object)->type->name : "(child)"));
   }
 
   Heap& heap_;

@@ -122,19 +122,19 @@ constexpr const char* kLostAtEnd = "unmarked at the end of marking (lost object)
 
 TEST_CASE("deletion half of the barrier: needed when a stack-held object loses its heap path") {
   expect(test::run_in_child([] { deletion_scenario(false); }), kDeletionDropped, kLostAtEnd,
-         "path: mutator roots -> (child)");
+         "path: mutator roots -> test::Node");
 }
 
 TEST_CASE("insertion half of the barrier: needed while a stack is not yet scanned") {
   expect(test::run_in_child([] { insertion_scenario(false); }), kInsertionDropped, kLostAtEnd,
-         "path: Persistent -> test::Node -> (child)");
+         "path: Persistent -> test::Node -> test::Node");
 }
 
 TEST_CASE("the colour check between steps names the missing half at the store that needed it") {
   expect(test::run_in_child([] { deletion_scenario(true); }), kDeletionDropped,
          "held by a scanned root, and no grey object or unscanned root reaches it (a deletion barrier is missing)",
-         "path: mutator roots -> (child)");
+         "path: mutator roots -> test::Node");
   expect(test::run_in_child([] { insertion_scenario(true); }), kInsertionDropped,
          "is white and its parent is black (an insertion barrier is missing)",
-         "path: Persistent -> test::Node -> (child)");
+         "path: Persistent -> test::Node -> test::Node");
 }

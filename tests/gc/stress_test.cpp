@@ -2,7 +2,9 @@
 // collections interleaved, against a shadow model of what must be reachable.
 //
 // Each thread owns a graph reachable from its root array (a root scanner) and
-// mirrors every mutation in a model (ids and edges). Edges may also point into
+// mirrors every mutation in a model (ids and edges). Every node also holds an
+// ephemeron (key → value) whose value the model counts as reachable only
+// while its key is reachable by other paths. Edges may also point into
 // a shared tree both threads reach through a Persistent. Walks through the
 // real graph are checked against the model at every step; after each explicit
 // collection every model-reachable object must be intact (id, payload
@@ -50,6 +52,7 @@ std::vector<uint8_t> g_destroyed[3];
 
 struct StressNode {
   Member<StressNode> edges[kEdges];
+  Ephemeron<StressNode, StressNode> side;
   uint32_t owner;  // 0, 1: a mutator thread; 2: the shared tree
   uint32_t id;
   uint64_t payload;
@@ -58,12 +61,15 @@ struct StressNode {
   ~StressNode() { g_destroyed[owner][id] = 1; }
   void trace(Visitor& v) const {
     for (const auto& e : edges) v.visit(e);
+    v.visit(side);
   }
 };
 
 // A model edge: kNull, an own node id (>= 0), or a shared node (-2 - index).
 struct ModelNode {
   std::array<int32_t, kEdges> edges{kNull, kNull, kNull, kNull};
+  int32_t side_key = kNull;  // the ephemeron, as two edges
+  int32_t side_value = kNull;
   uint64_t payload = 0;
 };
 
@@ -194,6 +200,14 @@ class ThreadGraph {
       const uint32_t r = pick(kRoots);
       roots_[r] = to.node;
       root_ids_[r] = to.id;
+    } else if (op < 92) {  // set or clear an ephemeron
+      const Ref at = walk();
+      if (at.node == nullptr) return;
+      const Ref key = target();
+      const Ref value = key.node != nullptr ? target() : Ref{nullptr, kNull};
+      at.node->side.set(key.node, value.node);
+      model_[at.id].side_key = key.id;
+      model_[at.id].side_value = value.id;
     } else {  // rewrite a payload
       const Ref at = walk();
       if (at.node == nullptr) return;
@@ -203,25 +217,61 @@ class ThreadGraph {
     }
   }
 
+  // Whether an ephemeron's key counts as alive: shared nodes always are.
+  static bool key_alive(int32_t key, const std::vector<uint8_t>& reached) {
+    return key <= -2 || (key >= 0 && reached[key]);
+  }
+
   void check_after_collection() {
     std::vector<uint8_t> reached(model_.size(), 0);
     std::vector<Ref> pending;
     for (int r = 0; r < kRoots; ++r) pending.push_back(Ref{roots_[r], root_ids_[r]});
+    std::vector<int32_t> reached_ids;
+    std::vector<StressNode*> node_of(model_.size(), nullptr);  // the real node of each reached id
     uint64_t steps = 0;
-    while (!pending.empty()) {
-      // Polling here is safe: nothing is held that the roots do not reach.
-      if (++steps % 1024 == 0) mutator_->safepoint();
-      const Ref at = pending.back();
-      pending.pop_back();
-      if (at.id < 0 || reached[at.id]) continue;
-      reached[at.id] = 1;
-      if (!matches(at.node, at.id)) return fail("reachable object " + std::to_string(at.id) + " corrupted");
-      if (g_destroyed[owner_][at.id]) return fail("reachable object " + std::to_string(at.id) + " was destroyed");
-      for (int k = 0; k < kEdges; ++k) {
-        const int32_t edge = model_[at.id].edges[k];
-        StressNode* next = at.node->edges[k];
-        if (!matches(next, edge)) return fail("edge of reachable object " + std::to_string(at.id) + " corrupted");
-        if (edge >= 0) pending.push_back(Ref{next, edge});
+    // Strong edges first, then ephemeron values whose key is reached, until
+    // nothing new is reached (the collector's fixpoint, in the model).
+    for (bool grew = true; grew;) {
+      while (!pending.empty()) {
+        // Polling here is safe: nothing is held that the roots do not reach.
+        if (++steps % 1024 == 0) mutator_->safepoint();
+        const Ref at = pending.back();
+        pending.pop_back();
+        if (at.id < 0 || reached[at.id]) continue;
+        reached[at.id] = 1;
+        reached_ids.push_back(at.id);
+        node_of[at.id] = at.node;
+        if (!matches(at.node, at.id)) return fail("reachable object " + std::to_string(at.id) + " corrupted");
+        if (g_destroyed[owner_][at.id]) return fail("reachable object " + std::to_string(at.id) + " was destroyed");
+        for (int k = 0; k < kEdges; ++k) {
+          const int32_t edge = model_[at.id].edges[k];
+          StressNode* next = at.node->edges[k];
+          if (!matches(next, edge)) return fail("edge of reachable object " + std::to_string(at.id) + " corrupted");
+          if (edge >= 0) pending.push_back(Ref{next, edge});
+        }
+      }
+      grew = false;
+      for (const int32_t id : reached_ids) {
+        const ModelNode& node = model_[id];
+        if (node.side_value >= 0 && !reached[node.side_value] && key_alive(node.side_key, reached)) {
+          pending.push_back(Ref{node_of[id]->side.value(), node.side_value});
+          grew = true;
+        }
+      }
+    }
+    // Every reached node's ephemeron: intact while its key lives, cleared
+    // (key and value read null) once the key died; the model follows.
+    for (const int32_t id : reached_ids) {
+      ModelNode& node = model_[id];
+      const StressNode* holder_node = node_of[id];
+      if (node.side_key == kNull) continue;
+      if (key_alive(node.side_key, reached)) {
+        if (!matches(holder_node->side.key(), node.side_key) || !matches(holder_node->side.value(), node.side_value))
+          return fail("ephemeron of reachable object " + std::to_string(id) + " corrupted");
+      } else {
+        if (holder_node->side.key() != nullptr || holder_node->side.value() != nullptr)
+          return fail("ephemeron of object " + std::to_string(id) + " kept its dead key");
+        node.side_key = node.side_value = kNull;
       }
     }
     for (size_t id = 0; id < model_.size(); ++id) {
