@@ -94,10 +94,13 @@ bool concurrent() { return base_config().mode == gc::CollectorMode::kConcurrent;
 }  // namespace
 
 TEST_CASE("a memory limit below what GOGC would reach: more collections, and the heap stays near the limit") {
-  const Churn free_run = churn(base_config(), 32 * kMiB, 400 * kMiB, 1);
+  const Churn free_run = churn(base_config(), 32 * kMiB, 240 * kMiB, 1);
   gc::GcConfig limited = base_config();
   limited.memory_limit_bytes = 44 * kMiB;  // GOGC=100 would let a 32 MiB live heap reach 64 MiB
-  const Churn held = churn(limited, 32 * kMiB, 400 * kMiB, 1);
+  // The pacer alone: a CPU limiter that engaged (slow sanitizer builds spend
+  // over half the CPU marking) would rightly let the heap overshoot.
+  limited.cpu_limiter_window_ns = uint64_t{3600} * 1'000'000'000;
+  const Churn held = churn(limited, 32 * kMiB, 240 * kMiB, 1);
   MESSAGE("collections " << free_run.collections << " → " << held.collections << "; peak heap "
                          << free_run.peak_heap / kMiB << " MiB → " << held.peak_heap / kMiB << " MiB");
   CHECK(held.collections > free_run.collections);
@@ -119,7 +122,7 @@ TEST_CASE("live data beyond the memory limit: the program runs on, and the GC CP
   config.memory_limit_bytes = 8 * kMiB;  // live is 24 MiB: every cycle ends over the limit
   config.mark_workers = 2;               // marking takes the whole machine but what assists leave
   config.cpu_limiter_window_ns = 100'000;  // a short window: the test need not run for seconds
-  const Churn over = churn(config, 24 * kMiB, 400 * kMiB, 2);
+  const Churn over = churn(config, 24 * kMiB, 160 * kMiB, 2);
   MESSAGE("collections " << over.collections << ", limiter full updates " << over.stats.cpu_limiter_full_updates
                          << ", assists skipped " << over.stats.assists_skipped);
   CHECK(over.collections > 10);
@@ -134,7 +137,7 @@ TEST_CASE("without a memory limit the limiter never skips an assist, however bus
   config.gc_percent = 0;  // collect continuously: the GC takes most of the CPU
   config.mark_workers = 2;
   config.cpu_limiter_window_ns = 100'000;
-  const Churn busy = churn(config, 24 * kMiB, 200 * kMiB, 2);
+  const Churn busy = churn(config, 24 * kMiB, 120 * kMiB, 2);
   MESSAGE("collections " << busy.collections << ", limiter full updates " << busy.stats.cpu_limiter_full_updates);
   REQUIRE(busy.stats.cpu_limiter_full_updates > 0);  // the limiter would have acted...
   CHECK(busy.stats.assists_skipped == 0);            // ...but a GOGC-only heap cannot spiral
