@@ -647,28 +647,32 @@ void Collector::pay_assist_debt(Mutator& self) {
     return;
   }
   if (take_background_credit(debt)) return;
-  const uint64_t started = now_ns();
+  const uint64_t started = thread_cpu_ns();
   {
     Timeline::Scope span(timeline_, "assist", "gc.assist");
     Marker marker(heap_, *mark_shared_, /*exclusive=*/false);
     // Slices until the debt is paid; between two, the mutator answers
-    // handshakes (its time-to-safepoint stays one slice).
+    // handshakes (its time-to-safepoint stays one slice). The marker keeps
+    // its local work across slices unless it stops for a handshake.
     for (;;) {
       const size_t before = marker.traced_objects();
       const bool out_of_work = marker.drain(std::min(debt, kAssistSliceObjects));
-      marker.publish();
       // No work to be had: the background markers are ahead; forgive the rest.
       debt = out_of_work ? 0 : debt - std::min(debt, marker.traced_objects() - before);
       if (debt < kMinAssistObjects) break;
-      self.safepoint();
+      if (self.safepoint_requested()) {
+        marker.publish();  // stopped, it must hold no grey object
+        self.safepoint();
+      }
       if (phase_.load(std::memory_order_acquire) != Phase::kMark || limited_.load(std::memory_order_relaxed)) {
         debt = 0;
         break;
       }
       if (take_background_credit(debt)) break;
     }
+    marker.publish();
   }
-  assist_cpu_ns_.fetch_add(now_ns() - started, std::memory_order_relaxed);
+  assist_cpu_ns_.fetch_add(thread_cpu_ns() - started, std::memory_order_relaxed);
 }
 
 // ---------------------------------------------------------------- barrier slow paths

@@ -61,6 +61,8 @@ class Mutator {
 
   // The safepoint poll: one relaxed load and a not-taken branch. Interpreters
   // call it at loop back-edges and calls; allocation slow paths call it too.
+  // A stop or a handshake waits for this mutator's next safepoint.
+  bool safepoint_requested() const { return poll_.load(std::memory_order_relaxed) != 0; }
   void safepoint() {
     if (poll_.load(std::memory_order_relaxed) != 0) [[unlikely]] safepoint_slow();
   }
