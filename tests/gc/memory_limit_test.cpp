@@ -94,26 +94,26 @@ bool concurrent() { return base_config().mode == gc::CollectorMode::kConcurrent;
 }  // namespace
 
 TEST_CASE("a memory limit below what GOGC would reach: more collections, and the heap stays near the limit") {
-  const Churn free_run = churn(base_config(), 32 * kMiB, 240 * kMiB, 1);
+  const Churn free_run = churn(base_config(), 16 * kMiB, 120 * kMiB, 1);
   gc::GcConfig limited = base_config();
-  limited.memory_limit_bytes = 44 * kMiB;  // GOGC=100 would let a 32 MiB live heap reach 64 MiB
+  limited.memory_limit_bytes = 22 * kMiB;  // GOGC=100 would let a 16 MiB live heap reach 32 MiB
   // The pacer alone: a CPU limiter that engaged (slow sanitizer builds spend
   // over half the CPU marking) would rightly let the heap overshoot.
   limited.cpu_limiter_window_ns = uint64_t{3600} * 1'000'000'000;
-  const Churn held = churn(limited, 32 * kMiB, 240 * kMiB, 1);
+  const Churn held = churn(limited, 16 * kMiB, 120 * kMiB, 1);
   MESSAGE("collections " << free_run.collections << " → " << held.collections << "; peak heap "
                          << free_run.peak_heap / kMiB << " MiB → " << held.peak_heap / kMiB << " MiB");
   CHECK(held.collections > free_run.collections);
   // The goal is the limit, unless the live heap (with what was allocated
   // during the last mark) leaves less than Go's headroom of 1/16 under it.
   const size_t live = held.stats.live_bytes;
-  CHECK(held.stats.heap_goal_bytes <= std::max<size_t>(44 * kMiB, live + live / 16 + (64 << 10)));
+  CHECK(held.stats.heap_goal_bytes <= std::max<size_t>(22 * kMiB, live + live / 16 + (64 << 10)));
   CHECK(held.peak_heap < free_run.peak_heap);
 #if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
   // A soft limit: marking runs concurrently, so the heap may pass it by what
   // the mutator allocates during one mark, not by GOGC's 100 %. (Sanitizers
   // slow marking several times over, and the overshoot with it.)
-  CHECK(held.peak_heap < static_cast<size_t>(44 * kMiB * 3 / 2));
+  CHECK(held.peak_heap < static_cast<size_t>(22 * kMiB * 3 / 2));
 #endif
 }
 
