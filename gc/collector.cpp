@@ -556,12 +556,20 @@ size_t Collector::resolve_ephemerons(Marker& marker) {
   PendingEphemerons resolved;
   {
     std::lock_guard lock(shared.weak_mutex);
+    // The driver calls this whenever mark work runs dry: do not rescan a
+    // long list of dead keys when nothing was marked since the last pass.
+    const size_t marked = shared.marked_objects.load(std::memory_order_seq_cst);
+    if (marked == shared.unresolved_at_marked && shared.ephemerons.size() == shared.unresolved_at_pending) return 0;
     auto still_pending = std::partition(shared.ephemerons.begin(), shared.ephemerons.end(), [&](const PendingEphemeron& e) {
       const void* key = e.key_slot->load(std::memory_order_acquire);
       return key != nullptr && !marker.is_marked(key);
     });
     resolved.assign(still_pending, shared.ephemerons.end());
     shared.ephemerons.erase(still_pending, shared.ephemerons.end());
+    if (resolved.empty()) {
+      shared.unresolved_at_marked = marked;
+      shared.unresolved_at_pending = shared.ephemerons.size();
+    }
   }
   // Outside the lock: visiting may hand new pending pairs to `shared`.
   for (const PendingEphemeron& e : resolved) marker.visit_ephemeron(e.key_slot, e.value_slot);

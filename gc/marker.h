@@ -62,6 +62,11 @@ struct MarkShared {
   // The mark is complete only when none of them has a marked key; those left
   // after it have dead keys, cleared with the weak slots.
   PendingEphemerons ephemerons;
+  // The last resolve pass found nothing at this many marked objects and
+  // pending pairs: until either changes, no pending key can have been marked
+  // (a mark is counted before its marker turns idle), so the pass is skipped.
+  size_t unresolved_at_marked = SIZE_MAX;
+  size_t unresolved_at_pending = SIZE_MAX;
 
   // A new cycle: counters to zero (the queue is empty between cycles).
   void reset() {
@@ -71,6 +76,7 @@ struct MarkShared {
     background_credit.store(0, std::memory_order_relaxed);
     weak_slots.clear();
     ephemerons.clear();
+    unresolved_at_marked = unresolved_at_pending = SIZE_MAX;
   }
 };
 
