@@ -19,5 +19,8 @@
 #include "gc/roots.h"
 #include "gc/type_info.h"
 #include "gc/visitor.h"
+#include "map/map.h"
+#include "map/map_stats.h"
+#include "map/sync_map.h"
 #include "runtime/options.h"
 #include "runtime/runtime.h"

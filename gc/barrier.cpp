@@ -23,6 +23,14 @@ void write_barrier_slow(const void* old_target, const void* new_target) {
   if (Collector* collector = Collector::current()) collector->shade_from_foreign_thread(old_target, new_target);
 }
 
+void write_barrier_batch_slow(const void* const* targets, size_t count) {
+  if (Mutator* self = Mutator::current()) {
+    for (size_t i = 0; i < count; ++i) self->record_barrier(nullptr, targets[i]);
+    return;
+  }
+  if (Collector* collector = Collector::current()) collector->shade_batch_from_foreign_thread(targets, count);
+}
+
 const void* weak_read_slow(const void* target) {
   Collector* collector = Collector::current();
   return collector != nullptr ? collector->weak_read_slow(target) : target;

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 
 namespace tricolor {
 namespace gc {
@@ -22,6 +23,7 @@ extern std::atomic<bool> g_weak_read_check;
 // Shades old and new value (hybrid Yuasa + Dijkstra barrier) into the
 // current mutator's barrier buffer. Out of line: only runs while marking.
 void write_barrier_slow(const void* old_target, const void* new_target);
+void write_barrier_batch_slow(const void* const* targets, size_t count);
 // A target read through a weak reference: while marking it is shaded (the
 // reader may store it anywhere); after the mark, before the weak references
 // were cleared, a target that died reads as null.
@@ -44,6 +46,15 @@ inline void write_barrier(const void* old_target, const void* new_target) {
 #endif
   if (gc::g_barrier_enabled.load(std::memory_order_relaxed)) [[unlikely]]
     gc::write_barrier_slow(old_target, new_target);
+}
+
+// The insertion half of the barrier for a batch of stores made by one thread
+// (a map's evacuation moving a bucket's pointers): shades every non-null
+// target. On a thread without a mutator (deferred work on a collector thread)
+// the batch takes the collector's lock once instead of once per target.
+inline void write_barrier_batch(const void* const* targets, size_t count) {
+  if (count != 0 && gc::g_barrier_enabled.load(std::memory_order_relaxed)) [[unlikely]]
+    gc::write_barrier_batch_slow(targets, count);
 }
 
 // Called by WeakMember::get() and WeakRef::get() with the target they read;

@@ -310,6 +310,7 @@ void Collector::begin_mark(Mutator* self, CycleReason reason) {
         m.set_roots_scanned(false);
         m.take_black_allocated_bytes();
         m.assist_debt_objects() = 0;
+        m.deferred_debt_objects() = 0;
       },
       self);
   cycle_.start_handshake_ns = now_ns() - start_handshake;
@@ -620,10 +621,11 @@ void Collector::finish_cycle(CycleReport& report, size_t released_before) {
 
 // ---------------------------------------------------------------- assists
 
-void Collector::add_assist_debt(Mutator& self, size_t bytes) {
+void Collector::add_assist_debt(Mutator& self, size_t bytes, bool deferred) {
   const double work_per_byte = mark_plan_.assist_work_per_byte_at(
       heap_.heap_live_bytes(), mark_shared_->marked_bytes.load(std::memory_order_relaxed));
-  self.assist_debt_objects() += static_cast<size_t>(static_cast<double>(bytes) * work_per_byte / bytes_per_object_);
+  const auto objects = static_cast<size_t>(static_cast<double>(bytes) * work_per_byte / bytes_per_object_);
+  (deferred ? self.deferred_debt_objects() : self.assist_debt_objects()) += objects;
 }
 
 // Background markers ahead of the allocation pay first (Go's scan credit).
@@ -641,8 +643,11 @@ bool Collector::take_background_credit(size_t& debt) {
   return debt < kMinAssistObjects;
 }
 
-void Collector::pay_assist_debt(Mutator& self) {
-  size_t& debt = self.assist_debt_objects();
+void Collector::pay_assist_debt(Mutator& self) { pay_debt(self, self.assist_debt_objects(), SIZE_MAX); }
+
+void Collector::pay_deferred_debt_slice(Mutator& self) { pay_debt(self, self.deferred_debt_objects(), 1); }
+
+void Collector::pay_debt(Mutator& self, size_t& debt, size_t max_slices) {
   if (debt < kMinAssistObjects) return;
   // The GC is over its CPU share: no assists, let the heap overshoot instead.
   if (limited_.load(std::memory_order_relaxed)) [[unlikely]] {
@@ -659,15 +664,16 @@ void Collector::pay_assist_debt(Mutator& self) {
   {
     Timeline::Scope span(timeline_, "assist", "gc.assist");
     Marker marker(heap_, *mark_shared_, /*exclusive=*/false);
-    // Slices until the debt is paid; between two, the mutator answers
-    // handshakes (its time-to-safepoint stays one slice). The marker keeps
-    // its local work across slices unless it stops for a handshake.
-    for (;;) {
+    // Slices until the debt is paid or `max_slices` ran; between two, the
+    // mutator answers handshakes (its time-to-safepoint stays one slice).
+    // The marker keeps its local work across slices unless it stops for a
+    // handshake.
+    for (size_t slices = 1;; ++slices) {
       const size_t before = marker.traced_objects();
       const bool out_of_work = marker.drain(std::min(debt, kAssistSliceObjects));
       // No work to be had: the background markers are ahead; forgive the rest.
       debt = out_of_work ? 0 : debt - std::min(debt, marker.traced_objects() - before);
-      if (debt < kMinAssistObjects) break;
+      if (debt < kMinAssistObjects || slices == max_slices) break;
       if (self.safepoint_requested()) {
         marker.publish();  // stopped, it must hold no grey object
         self.safepoint();
@@ -708,6 +714,14 @@ void Collector::shade_from_foreign_thread(const void* old_target, const void* ne
   Marker marker(heap_, *mark_shared_, /*exclusive=*/false);
   marker.visit_object(old_target);
   marker.visit_object(new_target);
+  marker.publish();
+}
+
+void Collector::shade_batch_from_foreign_thread(const void* const* targets, size_t count) {
+  std::lock_guard lock(foreign_shade_mutex_);
+  if (phase_.load(std::memory_order_acquire) != Phase::kMark) return;
+  Marker marker(heap_, *mark_shared_, /*exclusive=*/false);
+  for (size_t i = 0; i < count; ++i) marker.visit_object(targets[i]);
   marker.publish();
 }
 

@@ -108,11 +108,20 @@ class Collector {
     if (phase_.load(std::memory_order_acquire) == Phase::kMark) [[unlikely]] add_assist_debt(self, bytes);
   }
   void pay_assist_debt(Mutator& self);
+  // A large allocation that must not stall its caller (a managed map's new
+  // bucket array): its assist debt goes to Mutator::deferred_debt_objects()
+  // and is paid one slice per call here (the map calls it once per write),
+  // or by background credit; what is unpaid when the mark ends is forgiven.
+  void charge_deferred_assist(Mutator& self, size_t bytes) {
+    if (phase_.load(std::memory_order_acquire) == Phase::kMark) [[unlikely]] add_assist_debt(self, bytes, true);
+  }
+  void pay_deferred_debt_slice(Mutator& self);
 
   // Barrier slow paths (gc/barrier.cpp, gc/mutator.cpp).
   bool shade_for_mutator(const void* object);   // white → grey: true
   void publish_buffered(Mutator& mutator);      // its buffered greys to the markers
   void shade_from_foreign_thread(const void* old_target, const void* new_target);
+  void shade_batch_from_foreign_thread(const void* const* targets, size_t count);
   const void* weak_read_slow(const void* target);
 
   // Queues work for the background thread (run in slices between cycles and
@@ -180,7 +189,8 @@ class Collector {
   const void* await_close_verdict(const void* target, size_t greyed_count);
   void clear_dead_weak_references();
   void finish_cycle(CycleReport& report, size_t released_before);
-  void add_assist_debt(Mutator& self, size_t bytes);
+  void add_assist_debt(Mutator& self, size_t bytes, bool deferred = false);
+  void pay_debt(Mutator& self, size_t& debt, size_t max_slices);
   bool take_background_credit(size_t& debt);
   void recompute_goal_locked();
   void update_cpu_limiter();

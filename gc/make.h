@@ -28,9 +28,10 @@ namespace gc {
 inline constexpr TypeInfo kFillerType{"<filler: constructor threw>", 0, nullptr, nullptr, nullptr, nullptr};
 }  // namespace gc
 
+namespace detail {
+// Constructs T in freshly allocated, zeroed `storage` (see make()).
 template <Managed T, class... Args>
-T* make(Mutator& mutator, AdditionalBytes extra, Args&&... args) {
-  void* storage = mutator.allocate(sizeof(T) + extra.bytes, &TypeInfoFor<T>::info);
+T* construct_managed(Mutator& mutator, void* storage, Args&&... args) {
   mutator.push_constructing(storage);
   try {
     T* object = new (storage) T(std::forward<Args>(args)...);
@@ -41,6 +42,22 @@ T* make(Mutator& mutator, AdditionalBytes extra, Args&&... args) {
     mutator.pop_constructing();
     throw;
   }
+}
+}  // namespace detail
+
+template <Managed T, class... Args>
+T* make(Mutator& mutator, AdditionalBytes extra, Args&&... args) {
+  void* storage = mutator.allocate(sizeof(T) + extra.bytes, &TypeInfoFor<T>::info);
+  return detail::construct_managed<T>(mutator, storage, std::forward<Args>(args)...);
+}
+
+// make() for a big object whose caller must not stall (a map's new bucket
+// array): the assist debt it incurs during a mark is paid later in bounded
+// slices (Mutator::allocate_with_deferred_assist).
+template <Managed T, class... Args>
+T* make_with_deferred_assist(Mutator& mutator, AdditionalBytes extra, Args&&... args) {
+  void* storage = mutator.allocate_with_deferred_assist(sizeof(T) + extra.bytes, &TypeInfoFor<T>::info);
+  return detail::construct_managed<T>(mutator, storage, std::forward<Args>(args)...);
 }
 
 template <Managed T, class... Args>

@@ -90,11 +90,15 @@ uintptr_t Mutator::refill_and_take(uint8_t cls) {
   return span->take_free_slot();
 }
 
-void* Mutator::allocate_large(size_t slot_bytes, const TypeInfo* type) {
+void* Mutator::allocate_large(size_t slot_bytes, const TypeInfo* type, bool defer_assist) {
   collector_.collect_if_due(*this);
   safepoint();
-  collector_.charge_assist(*this, slot_bytes);  // before: a big object pays before it exists
-  collector_.pay_assist_debt(*this);
+  if (defer_assist) {
+    collector_.charge_deferred_assist(*this, slot_bytes);
+  } else {
+    collector_.charge_assist(*this, slot_bytes);  // before: a big object pays before it exists
+    collector_.pay_assist_debt(*this);
+  }
   const uintptr_t slot =
       collector_.allocate_memory(*this, slot_bytes, [&] { return heap_.allocate_large(slot_bytes); });
   gc::Span* span = heap_.span_of(reinterpret_cast<void*>(slot));

@@ -100,6 +100,17 @@ class Mutator {
   // Turns `object` grey if it is white; true if it did.
   bool shade(const void* object);
 
+  // Like allocate(), for a big object that must not stall its caller: its
+  // assist debt is not paid before it is taken but deferred, to be paid one
+  // bounded slice at a time (Collector::pay_deferred_debt_slice). Fresh large
+  // objects come from memory the OS zeroed: no memset on this thread.
+  void* allocate_with_deferred_assist(size_t payload_bytes, const TypeInfo* type) {
+    if constexpr (kChecked) check_thread("allocate");
+    const size_t slot_bytes = payload_bytes + gc::kHeaderBytes;
+    if (slot_bytes <= gc::kMaxSmallBytes) return allocate(payload_bytes, type);
+    return allocate_large(slot_bytes, type, /*defer_assist=*/true);
+  }
+
   // The embedder's roots: called with the collector's visitor while this
   // mutator is stopped. Visit every managed pointer the thread holds outside
   // the heap (an interpreter's value stack and registers).
@@ -147,6 +158,7 @@ class Mutator {
   }
   size_t take_black_allocated_bytes() { return std::exchange(black_allocated_bytes_, 0); }
   size_t& assist_debt_objects() { return assist_debt_objects_; }
+  size_t& deferred_debt_objects() { return deferred_debt_objects_; }
   void flush_allocation_cache();
   LocalRootNode*& local_roots() { return local_roots_; }
   void push_constructing(const void* object) {
@@ -160,7 +172,7 @@ class Mutator {
   void safepoint_slow();
   [[noreturn]] static void throw_construction_too_deep();
   uintptr_t refill_and_take(uint8_t cls);
-  void* allocate_large(size_t slot_bytes, const TypeInfo* type);
+  void* allocate_large(size_t slot_bytes, const TypeInfo* type, bool defer_assist = false);
   void mark_new_object(gc::Span* span, uintptr_t slot);
 
   gc::Collector& collector_;
@@ -176,6 +188,7 @@ class Mutator {
   size_t black_allocated_bytes_ = 0;
   uint32_t black_epoch_ = 0;
   size_t assist_debt_objects_ = 0;
+  size_t deferred_debt_objects_ = 0;  // see allocate_with_deferred_assist
   gc::Span* cache_[gc::kNumSizeClasses] = {};
   LocalRootNode* local_roots_ = nullptr;
   static constexpr size_t kMaxConstructionDepth = 64;
