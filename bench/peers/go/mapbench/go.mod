@@ -1,0 +1,4 @@
+// go.mod — the Go peer of tricolor's map benchmarks (standard library only).
+module tricolor/mapbench
+
+go 1.19
