@@ -17,7 +17,7 @@
 //    background worker evacuating into this table may need one, and only
 //    mutators can allocate managed memory); the table frees them when swept;
 //  - the trace visits only slots whose traits hold pointers, chain by chain,
-//    in chunks of buckets (ChunkTraceable), so marking a 300 MB table is many
+//    in chunks of slots (ChunkTraceable), so marking a 300 MB table is many
 //    bounded units; a table with no pointer slots is never scanned.
 #pragma once
 
@@ -63,19 +63,22 @@ struct Bucket {
 };
 
 template <class K, class V>
-void trace_bucket_chain(const Bucket<K, V>* bucket, Visitor& visitor) {
-  for (; bucket != nullptr; bucket = bucket->overflow.load(std::memory_order_acquire)) {
-    for (size_t i = 0; i < kBucketSlots; ++i) {
-      if constexpr (SlotTraits<K>::kWeak) {
-        if (load_slot(bucket->keys[i]).get() == nullptr) continue;
-        if constexpr (kSlotHasPointers<V>) visitor.visit_ephemeron(as_atomic_pointer(bucket->keys[i]), as_atomic_pointer(bucket->values[i]));
-        else visitor.visit_weak_slot(as_atomic_pointer(bucket->keys[i]));
-      } else {
-        if constexpr (kSlotHasPointers<K>) visitor.visit_object(pointer_in(load_slot(bucket->keys[i])));
-        if constexpr (kSlotHasPointers<V>) visitor.visit_object(pointer_in(load_slot(bucket->values[i])));
-      }
-    }
+void trace_slot(const Bucket<K, V>& bucket, size_t i, Visitor& visitor) {
+  if constexpr (SlotTraits<K>::kWeak) {
+    if (load_slot(bucket.keys[i]).get() == nullptr) return;
+    if constexpr (kSlotHasPointers<V>) visitor.visit_ephemeron(as_atomic_pointer(bucket.keys[i]), as_atomic_pointer(bucket.values[i]));
+    else visitor.visit_weak_slot(as_atomic_pointer(bucket.keys[i]));
+  } else {
+    if constexpr (kSlotHasPointers<K>) visitor.visit_object(pointer_in(load_slot(bucket.keys[i])));
+    if constexpr (kSlotHasPointers<V>) visitor.visit_object(pointer_in(load_slot(bucket.values[i])));
   }
+}
+
+template <class K, class V>
+void trace_overflow_chain(const Bucket<K, V>& bucket, Visitor& visitor) {
+  for (const Bucket<K, V>* b = bucket.overflow.load(std::memory_order_acquire); b != nullptr;
+       b = b->overflow.load(std::memory_order_acquire))
+    for (size_t i = 0; i < kBucketSlots; ++i) trace_slot(*b, i, visitor);
 }
 
 template <class K, class V>
@@ -133,12 +136,18 @@ class Table {
   std::atomic<size_t> dead_dropped{0};   // entries with dead weak keys not copied
   std::atomic<bool> abandoned{false};    // cleared mid-growth: stop evacuating
 
-  // Tracing (unused when kHasNoPointers): one chunk slot per bucket chain.
-  size_t trace_slot_count() const { return bucket_count(); }
+  // Tracing (unused when kHasNoPointers): chunk slots are the main buckets'
+  // slots; the overflow chain of a bucket goes with its first slot.
+  size_t trace_slot_count() const { return bucket_count() * kBucketSlots; }
   void trace_slots(Visitor& visitor, size_t first, size_t end) const {
-    for (size_t i = first; i < end; ++i) trace_bucket_chain(bucket(i), visitor);
+    for (size_t slot = first; slot < end; ++slot) {
+      const BucketT& b = *bucket(slot / kBucketSlots);
+      const size_t i = slot % kBucketSlots;
+      trace_slot(b, i, visitor);
+      if (i == 0) trace_overflow_chain(b, visitor);
+    }
   }
-  void trace(Visitor& visitor) const { trace_slots(visitor, 0, bucket_count()); }
+  void trace(Visitor& visitor) const { trace_slots(visitor, 0, trace_slot_count()); }
 
  private:
   const uint8_t log2_buckets_;

@@ -1,6 +1,8 @@
 // gctrace.cpp — the gctrace line (see gctrace.h and README.md "gctrace").
 #include "gctrace.h"
 
+#include "../map/map_stats.h"
+
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -38,7 +40,7 @@ const char* reason_suffix(gc::CycleReason reason) {
 
 }  // namespace
 
-std::string format_gctrace_line(const gc::CycleReport& r) {
+std::string format_gctrace_line(const gc::CycleReport& r, const MapActivity& maps) {
   char goal[32];
   if (r.goal_bytes == SIZE_MAX) std::snprintf(goal, sizeof goal, "no");
   else std::snprintf(goal, sizeof goal, "%" PRIu64 " MB", mb(r.goal_bytes));
@@ -54,16 +56,38 @@ std::string format_gctrace_line(const gc::CycleReport& r) {
   if (r.concurrent)
     std::snprintf(markers, sizeof markers, ", %u+%.2f+%u markers", r.dedicated_markers, r.fractional_marker_share,
                   r.idle_markers);
-  char line[320];
+  char map_part[128] = "";
+  const uint64_t evacuated = maps.evacuated_by_mutators + maps.evacuated_by_workers;
+  if (maps.growths != 0 || evacuated != 0)
+    std::snprintf(map_part, sizeof map_part, ", map: %" PRIu64 " growths, %" PRIu64 " evacuated (%.0f%% by workers), %" PRIu64 " backlog",
+                  maps.growths, evacuated,
+                  evacuated == 0 ? 0.0 : 100.0 * static_cast<double>(maps.evacuated_by_workers) / static_cast<double>(evacuated),
+                  maps.backlog);
+  char line[448];
   std::snprintf(line, sizeof line,
                 "gc %" PRIu64 " @%.3fs: %s, %" PRIu64 "->%" PRIu64 "->%" PRIu64
-                " MB, %s goal, %" PRIu64 " MB released, %zu threads%s%s%s",
+                " MB, %s goal, %" PRIu64 " MB released, %zu threads%s%s%s%s",
                 r.cycle, static_cast<double>(r.start_ns) / 1e9, phases, mb(r.heap_before_bytes),
                 mb(r.heap_at_mark_end_bytes), mb(r.live_bytes), goal, mb(r.released_bytes), r.mutators,
-                markers, r.concurrent ? "" : " (stw)", reason_suffix(r.reason));
+                markers, map_part, r.concurrent ? "" : " (stw)", reason_suffix(r.reason));
   return line;
 }
 
-void log_gctrace_line(const gc::CycleReport& report) { gctrace_logger()->info(format_gctrace_line(report)); }
+void log_gctrace_line(const gc::CycleReport& report) {
+  // Map counters are process-wide; each line shows what changed since the last.
+  static std::mutex mutex;
+  static MapStats previous;
+  MapActivity activity;
+  {
+    std::lock_guard lock(mutex);
+    const MapStats now = map_stats();
+    activity.growths = now.growths + now.same_size_growths - previous.growths - previous.same_size_growths;
+    activity.evacuated_by_mutators = now.evacuated_by_mutators - previous.evacuated_by_mutators;
+    activity.evacuated_by_workers = now.evacuated_by_workers - previous.evacuated_by_workers;
+    activity.backlog = now.evacuation_backlog;
+    previous = now;
+  }
+  gctrace_logger()->info(format_gctrace_line(report, activity));
+}
 
 }  // namespace tricolor

@@ -64,6 +64,14 @@ TEST_CASE("gctrace line, concurrent cycle: both pauses around the concurrent mar
   CHECK(tricolor::format_gctrace_line(r) ==
         "gc 7 @2.500s: 0.012+5.300+0.020 ms clock, 0.100/4.900/2.500 ms cpu, 9->10->4 MB, 8 MB goal, "
         "0 MB released, 2 threads, 0+0.50+1 markers");
+  tricolor::MapActivity maps;
+  maps.growths = 3;
+  maps.evacuated_by_mutators = 640;
+  maps.evacuated_by_workers = 4480;
+  maps.backlog = 1024;
+  CHECK(tricolor::format_gctrace_line(r, maps) ==
+        "gc 7 @2.500s: 0.012+5.300+0.020 ms clock, 0.100/4.900/2.500 ms cpu, 9->10->4 MB, 8 MB goal, "
+        "0 MB released, 2 threads, 0+0.50+1 markers, map: 3 growths, 5120 evacuated (88% by workers), 1024 backlog");
 }
 
 TEST_CASE("with gctrace on, every collection writes one line to the tricolor logger") {
@@ -78,11 +86,17 @@ TEST_CASE("with gctrace on, every collection writes one line to the tricolor log
     tricolor::Runtime rt{options};
     tricolor::MutatorScope m(rt);
     rt.collect();
+    using IntMap = tricolor::Map<uint64_t, uint64_t>;
+    tricolor::Local<IntMap> map(m, tricolor::make<IntMap>(m));
+    for (uint64_t i = 0; i < 20000; ++i) map->insert_or_assign(m, i, i);  // < 1 MiB: no pacer cycle
     rt.collect();
   }
   spdlog::drop("tricolor");
   const std::string text = captured.str();
   CHECK(text.find("gc 1 @") == 0);
+  // The first line saw no map at work; the second shows the growths.
+  CHECK(text.find(", map: ") > text.find("\ngc 2 @"));
+  CHECK(text.find(" growths, ") != std::string::npos);
   CHECK(text.find("\ngc 2 @") != std::string::npos);
   CHECK(text.find("(forced)") != std::string::npos);
   CHECK(std::count(text.begin(), text.end(), '\n') == 2);
