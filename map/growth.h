@@ -23,6 +23,7 @@
 
 #include "../gc/barrier.h"
 #include "../gc/deferred_work.h"
+#include "../gc/mutator.h"
 #include "../gc/visitor.h"
 #include "map_stats.h"
 #include "table.h"
@@ -47,6 +48,33 @@ bool is_dead_key(const K& key) {
 }
 
 enum class Evacuee : uint8_t { kMutator, kWorker };
+
+// Roots the managed pointers of a key and a value that a write is about to
+// store while the write may reach a safepoint (a growth's allocation, a
+// SyncMap shard's lock): until stored they are only C++ arguments, which no
+// collector sees.
+class ArgumentRoots {
+ public:
+  template <class K, class V>
+  ArgumentRoots(Mutator& mutator, const K& key, const V& value) : mutator_(mutator) {
+    push(pointer_in(key));
+    push(pointer_in(value));
+  }
+  ~ArgumentRoots() {
+    while (pushed_-- > 0) mutator_.pop_constructing();
+  }
+  ArgumentRoots(const ArgumentRoots&) = delete;
+  ArgumentRoots& operator=(const ArgumentRoots&) = delete;
+
+ private:
+  void push(const void* object) {
+    if (object == nullptr) return;
+    mutator_.push_constructing(object);
+    ++pushed_;
+  }
+  Mutator& mutator_;
+  int pushed_ = 0;
+};
 
 template <class K, class V, class Hash>
 class Evacuator {

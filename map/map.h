@@ -124,11 +124,12 @@ class Map {
 
   // ---------------------------------------------------------------- writes
 
-  // Inserts or overwrites; true if the key was new. May allocate (a new
-  // table, an overflow bucket) and so reach a safepoint: the map must be
-  // reachable from a root.
+  // Inserts or overwrites; true if the key was new. May allocate a new table
+  // and so reach a safepoint: the map must be reachable from a root (the
+  // key's and value's managed pointers are rooted by the call).
   bool insert_or_assign(Mutator& mutator, const K& key, const V& value) {
     WriteGuard guard(*this, "insert_or_assign");
+    map_detail::ArgumentRoots roots(mutator, key, value);
     const uint64_t hash = Hash{}(key, seed_);
     if (!buckets_) buckets_ = new_table(mutator, 0);
     const uint8_t top = map_detail::tophash_of(hash);

@@ -8,7 +8,8 @@
 //    keeps its one-writer rule;
 //  - a thread waiting for a shard's mutex is inside a BlockingRegion, so a
 //    holder that reaches a safepoint (its write grew the map and allocated)
-//    never waits for the waiters to stop: no deadlock with the collector.
+//    never waits for the waiters to stop: no deadlock with the collector
+//    (and a writer roots its key and value while it waits).
 // Reads copy values out under the lock (get), never hand out bucket pointers.
 #pragma once
 
@@ -40,6 +41,7 @@ class SyncMap {
   }
 
   bool insert_or_assign(Mutator& mutator, const K& key, const V& value) {
+    map_detail::ArgumentRoots roots(mutator, key, value);  // waiting for the lock may collect
     Shard& shard = shard_of(key);
     Lock lock(mutator, shard);
     return shard.map->insert_or_assign(mutator, key, value);

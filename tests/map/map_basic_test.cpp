@@ -98,3 +98,14 @@ TEST_CASE("map options are checked") {
   tricolor::MutatorScope m(runtime);
   CHECK_THROWS_AS(make<IntMap>(m, MapOptions{MapGrowth::kDeferred, 0}), tricolor::UsageError);
 }
+
+TEST_CASE("a value passed to a write that grows the map survives the collection the growth starts") {
+  tricolor::Options options = verified_options();
+  options.stress.alloc_bytes = 1;  // a collection at (nearly) every allocation
+  tricolor::Runtime runtime(options);
+  tricolor::MutatorScope m(runtime);
+  using NodeMap = Map<uint64_t, test::Node*>;
+  Local<NodeMap> map(m, make<NodeMap>(m));
+  for (int64_t i = 0; i < 3000; ++i) map->insert_or_assign(m, static_cast<uint64_t>(i), make<test::Node>(m, i));
+  for (int64_t i = 0; i < 3000; ++i) CHECK((*map->find(static_cast<uint64_t>(i)))->payload == i);
+}
