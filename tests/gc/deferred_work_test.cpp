@@ -81,3 +81,35 @@ TEST_CASE("an item queued during a mark has its objects shaded at once") {
   }
   collector.sweep_and_finish();
 }
+
+TEST_CASE("a big allocation with deferred assist leaves its debt to be paid one bounded slice per call") {
+  gc::Collector collector(test::stepped_config());
+  Mutator m(collector);
+  // A long list to mark: tracing it takes many slices.
+  Persistent<test::Node> head(make<test::Node>(m));
+  test::Node* tail = head.get();
+  for (int i = 0; i < 50000; ++i) {
+    test::Node* next = make<test::Node>(m, i);
+    tail->left = next;
+    tail = next;
+  }
+  collector.begin_mark(&m, gc::CycleReason::kExplicit);
+  collector.mark_global_roots();
+  collector.scan_mutator_roots(&m);
+  const size_t assist_before = m.assist_debt_objects();
+  make_with_deferred_assist<test::Blob>(m, AdditionalBytes{size_t{256} << 20});  // never touched: no RSS
+  const size_t debt = m.deferred_debt_objects();
+  CHECK(debt > 4 * gc::Collector::kAssistSliceObjects);  // nothing paid up front
+  CHECK(m.assist_debt_objects() == assist_before);       // not the ordinary debt
+  const size_t credit = collector.background_credit();
+  collector.pay_deferred_debt_slice(m);
+  CHECK(m.deferred_debt_objects() < debt);
+  CHECK(m.deferred_debt_objects() + gc::Collector::kAssistSliceObjects + credit >= debt);  // one slice at most
+  do {
+    collector.drain_background(SIZE_MAX);
+    collector.flush_barrier_buffers(&m);
+  } while (!collector.mark_looks_complete() || !collector.try_end_mark(&m));
+  collector.sweep_and_finish();
+  collector.pay_deferred_debt_slice(m);
+  CHECK(m.deferred_debt_objects() == 0);  // forgiven once the mark is over
+}
