@@ -9,27 +9,9 @@
 #include <unordered_map>
 #include <vector>
 
-#include "../gc/child_process.h"
-#include "../gc/test_types.h"
+#include "map_test_types.h"
 
-using tricolor::Local;
-using tricolor::make;
-using tricolor::Map;
-using tricolor::MapGrowth;
-using tricolor::MapOptions;
-using tricolor::Mutator;
-
-namespace {
-
-using IntMap = Map<uint64_t, uint64_t>;
-
-tricolor::Options verified_options() {
-  tricolor::Options o = test::quiet_options();
-  o.verify = true;
-  return o;
-}
-
-}  // namespace
+using namespace test;
 
 TEST_CASE("insert, find, overwrite, erase and size on integer keys") {
   tricolor::Runtime runtime(verified_options());

@@ -11,13 +11,9 @@
 #include <vector>
 
 #include "../gc/child_process.h"
-#include "../gc/test_types.h"
+#include "map_test_types.h"
 
-using tricolor::Local;
-using tricolor::make;
-using tricolor::Map;
-using tricolor::MapGrowth;
-using tricolor::MapOptions;
+using namespace test;
 
 namespace {
 
@@ -95,9 +91,7 @@ TEST_CASE("one writer after another (no overlap) is fine") {
 }
 
 TEST_CASE("SyncMap: many threads writing, reading and erasing, with collections") {
-  tricolor::Options options = test::quiet_options();
-  options.verify = true;
-  tricolor::Runtime runtime(options);
+  tricolor::Runtime runtime(verified_options());
   tricolor::MutatorScope m(runtime);
   using Shared = tricolor::SyncMap<uint64_t, test::Node*>;
   tricolor::Persistent<Shared> map(make<Shared>(m, m));
@@ -140,9 +134,7 @@ TEST_CASE("SyncMap: many threads writing, reading and erasing, with collections"
 }
 
 TEST_CASE("a writer racing background evacuation and collections keeps every entry") {
-  tricolor::Options options = test::quiet_options();
-  options.verify = true;
-  tricolor::Runtime runtime(options);
+  tricolor::Runtime runtime(verified_options());
   tricolor::MutatorScope m(runtime);
   using NodeMap = Map<uint64_t, test::Node*>;
   tricolor::Persistent<NodeMap> map(make<NodeMap>(m));

@@ -11,25 +11,9 @@
 #include <string>
 #include <vector>
 
-#include "../gc/test_types.h"
+#include "map_test_types.h"
 
-using tricolor::Local;
-using tricolor::make;
-using tricolor::Map;
-using tricolor::MapGrowth;
-using tricolor::MapOptions;
-
-namespace {
-
-using IntMap = Map<uint64_t, uint64_t>;
-
-tricolor::Options verified_options() {
-  tricolor::Options o = test::quiet_options();
-  o.verify = true;
-  return o;
-}
-
-}  // namespace
+using namespace test;
 
 TEST_CASE("iteration visits every entry once, from a random start") {
   tricolor::Runtime runtime(verified_options());

@@ -9,11 +9,9 @@
 #include <string_view>
 #include <vector>
 
-#include "../gc/test_types.h"
+#include "map_test_types.h"
 
-using tricolor::Local;
-using tricolor::make;
-using tricolor::Map;
+using namespace test;
 using tricolor::Weak;
 
 namespace {
@@ -42,12 +40,6 @@ struct StrEq {
 };
 
 using InternTable = Map<Weak<Str>, uint64_t, StrHash, StrEq>;
-
-tricolor::Options verified_options() {
-  tricolor::Options o = test::quiet_options();
-  o.verify = true;
-  return o;
-}
 
 }  // namespace
 
