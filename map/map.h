@@ -7,7 +7,8 @@
 //
 // Layout: 2^B buckets of 8 slots (table.h); a write that makes the average
 // load pass 6.5 per bucket starts a doubling growth, one that finds overflow
-// buckets piled up (>= 2^min(B, 15)) starts a same-size regrow.
+// buckets piled up (as many as main buckets, after churn) starts a same-size
+// regrow.
 //
 // Growth, bounded per operation: a write to a growing map first evacuates the
 // old bucket its key hashes to (or waits for the worker holding it: one
@@ -290,9 +291,10 @@ class Map {
     // More than 6.5 entries per bucket on average (and more than one bucket's worth).
     return entries > map_detail::kBucketSlots && entries * 2 > 13 * (size_t{1} << log2_buckets);
   }
-  static bool too_many_overflow(const TableT& table) {
-    return table.overflow_count() >= (size_t{1} << std::min<uint8_t>(table.log2_buckets(), 15));
-  }
+  // About as many overflow buckets as main buckets (Go's rule; Go counts
+  // approximately past 2^15, we count exactly). At a load of 6.5 a fifth of
+  // the buckets overflow, so a lower bar would regrow healthy big maps.
+  static bool too_many_overflow(const TableT& table) { return table.overflow_count() >= table.bucket_count(); }
 
   TableT* new_table(Mutator& mutator, uint8_t log2_buckets) {
     return make_with_deferred_assist<TableT>(mutator, AdditionalBytes{TableT::extra_bytes(log2_buckets)}, log2_buckets);
