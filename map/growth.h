@@ -86,8 +86,10 @@ class Evacuator {
       : old_(old_table), new_(new_table), seed_(seed) {}
 
   // The mutator's path to old bucket `index`: evacuate it if untouched; if a
-  // worker holds it, wait for that one chain.
-  void evacuate_or_wait(size_t index) {
+  // worker holds it, wait for that one chain — answering safepoints while it
+  // waits (the worker may be descheduled; the map's tables are reachable
+  // from the map, which the caller keeps rooted).
+  void evacuate_or_wait(Mutator& mutator, size_t index) {
     std::atomic<uint8_t>& state = old_->state(index);
     uint8_t seen = state.load(std::memory_order_acquire);
     if (seen == kDone) return;
@@ -96,8 +98,8 @@ class Evacuator {
       return;
     }
     for (unsigned spins = 0; state.load(std::memory_order_acquire) != kDone; ++spins) {
-      if (spins < 64) continue;
-      std::this_thread::yield();  // the worker was descheduled mid-chain
+      mutator.safepoint();
+      if (spins >= 64) std::this_thread::yield();
     }
   }
 

@@ -400,12 +400,11 @@ class Map {
   // Before a write: finish a growth the workers completed, else do this
   // write's bounded share of it (the key's own old bucket first).
   void settle_growth(Mutator& mutator, uint64_t hash) {
-    (void)mutator;
     TableT* old = oldbuckets_.get();
     if (old == nullptr) return;
     map_detail::Evacuator<K, V, Hash> evacuator(old, buckets_.get(), seed_);
     if (!evacuator.finished()) {
-      evacuator.evacuate_or_wait(hash & old->mask());
+      evacuator.evacuate_or_wait(mutator, hash & old->mask());
       ++writes_in_growth_;
       const bool always = options_.growth == MapGrowth::kInline;
       const uint32_t extra = always ? 1 : options_.extra_buckets_per_write;
