@@ -70,8 +70,15 @@ Span* SpanList::pop() {
 // ---------------------------------------------------------------- lifecycle
 
 Heap::~Heap() {
+  // Objects no sweep reclaimed (live at teardown, or dead in unswept spans)
+  // get their destructors now: a managed object may own unmanaged memory.
+  for (Arena* arena = arenas_; arena != nullptr; arena = arena->next)
+    for (size_t i = 0; i < kSpansPerArena; ++i)
+      if (is_in_use(arena->spans[i].state)) arena->spans[i].destroy_all();
   while (Span* span = unswept_large_.pop()) large_spans_.push(span);
   while (Span* span = large_spans_.pop()) {
+    void* object = object_of_slot(span->base);
+    if (const TypeInfo* type = header_of(object)->type; type != nullptr && type->destroy != nullptr) type->destroy(object);
     mi_free(reinterpret_cast<void*>(span->base));
     span->~Span();
     mi_free(span);
@@ -394,6 +401,7 @@ SweepTotals Heap::sweep_all(bool poison) {
 }
 
 void Heap::release_free_memory(size_t retain_bytes) {
+  std::lock_guard serialized(release_mutex_);
   std::unique_lock lock(mutex_);
   // Whole empty arenas go back to mimalloc while the empty spans left still
   // cover what the pacer expects to need.
@@ -407,7 +415,8 @@ void Heap::release_free_memory(size_t retain_bytes) {
   // Then committed empty spans go back to the OS, in contiguous runs so that
   // one madvise covers many spans. The run leaves the free list under the
   // lock, the system call runs without it (allocation goes on meanwhile), and
-  // the run joins the released list after. Only the cycle driver calls this.
+  // the run joins the released list after; release_mutex_ keeps a second
+  // caller from taking the same spans for free meanwhile.
   for (Arena* arena = arenas_; arena != nullptr; arena = arena->next) {
     for (size_t i = 0; i < kSpansPerArena && counters_.free_span_bytes > retain_bytes;) {
       if (arena->spans[i].state != SpanState::kFree) {

@@ -159,6 +159,10 @@ class Heap {
   void sweep_large(Span* span);
 
   mutable std::mutex mutex_;
+  // Serializes release_free_memory(): two cycles can finish at once (a stop-
+  // the-world collect() from another thread), and one's run of spans is off
+  // the free list but not yet released while it sits in madvise.
+  std::mutex release_mutex_;
   PageMap page_map_;
   Arena* arenas_ = nullptr;
   SpanList partial_[kNumSizeClasses];

@@ -72,4 +72,16 @@ Span::SweepResult Span::sweep(bool poison) {
   return result;
 }
 
+void Span::destroy_all() {
+  if (!has_destructors) return;
+  for (size_t w = 0; w < bitmap_words(); ++w) {
+    for (uint64_t allocated = alloc_bits[w].load(std::memory_order_relaxed); allocated != 0; allocated &= allocated - 1) {
+      void* object = object_of_slot(slot_address(w * 64 + std::countr_zero(allocated)));
+      const TypeInfo* type = header_of(object)->type;
+      if (type->destroy != nullptr) type->destroy(object);
+    }
+  }
+  has_destructors = false;
+}
+
 }  // namespace tricolor::gc

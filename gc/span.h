@@ -168,6 +168,9 @@ struct Span {
   // Runs destructors of dead objects (slot allocated, not marked), poisons
   // them in checked builds, then alloc := mark, mark := 0. Small spans only.
   SweepResult sweep(bool poison);
+  // Runs the destructor of every allocated object (the heap's teardown:
+  // what no sweep reclaimed still owns its resources).
+  void destroy_all();
 };
 
 }  // namespace tricolor::gc

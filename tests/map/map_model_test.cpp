@@ -134,13 +134,12 @@ Round churn_round(RandomChoices& r, uint64_t remaining, MapGrowth growth) {
 
 // Collections started from another thread (Runtime::collect), on request:
 // the mutator asks at a growth's start and goes on writing while the cycle
-// marks. Concurrent mode only: in stop-the-world mode a collection from
-// another thread racing the mutator's own collections hits a known bug (two
-// cycles releasing the same free spans; see the skipped case at the end).
+// marks (in stop-the-world mode: races the mutator's own collections, which
+// found the double release of free spans fixed in gc/heap.cpp).
 class AsyncCollector {
  public:
   AsyncCollector(tricolor::Runtime& runtime, tricolor::Mutator& m)
-      : runtime_(runtime), mutator_(m), enabled_(runtime.options().concurrent), thread_([this] { run(); }) {}
+      : runtime_(runtime), mutator_(m), enabled_(true), thread_([this] { run(); }) {}
   AsyncCollector(const AsyncCollector&) = delete;
   AsyncCollector& operator=(const AsyncCollector&) = delete;
   ~AsyncCollector() { finish(); }
@@ -194,9 +193,8 @@ class AsyncCollector {
 
 // At the end of a case, before its Runtime goes: its maps are garbage by
 // now; let the deferred evacuations that hold their tables finish, then
-// collect, so that every Table is swept and its destructor frees its
-// overflow chunks. (The Runtime's teardown drops what was not swept without
-// running destructors: a known leak, see the last test case.)
+// collect, so that every Table is swept by a collection (the teardown would
+// also run their destructors; see the last test case).
 void sweep_maps(tricolor::Runtime& runtime, tricolor::Mutator& m) {
   {
     tricolor::BlockingRegion blocked(m);
@@ -373,13 +371,10 @@ TEST_CASE("map model: one big map grows while the collector marks and its worker
   sweep_maps(runtime, m);
 }
 
-// A known bug, kept as a skipped case: the Runtime's teardown (gc/heap.cpp,
-// Heap::~Heap) frees the arenas without running the destructors of objects
-// not swept yet, and a map's Table frees its overflow chunks, and the vector
-// listing them, only in ~Table (map/table.h): a map still alive, or dead but
-// not swept, when its Runtime goes leaks them. LeakSanitizer sees the vector:
-//   ASAN_OPTIONS=detect_leaks=1 build-asan/tests/test_map_model -tc='*teardown*' --no-skip
-TEST_CASE("map model: a map's overflow buckets are freed at Runtime teardown (known leak)" * doctest::skip()) {
+// The Runtime's teardown runs the destructors of objects no sweep reclaimed
+// (Heap::~Heap): a live map's Table frees its overflow chunks then. Before
+// that fix LeakSanitizer (scripts/test's ASan run) reported them.
+TEST_CASE("map model: a map's overflow buckets are freed at Runtime teardown") {
   const uint64_t overflow_before = tricolor::map_stats().overflow_buckets;
   tricolor::Runtime runtime(model_options(1 << 20));
   tricolor::MutatorScope m(runtime);
@@ -389,53 +384,3 @@ TEST_CASE("map model: a map's overflow buckets are freed at Runtime teardown (kn
   CHECK(tricolor::map_stats().overflow_buckets > overflow_before);
 }
 
-// A known bug, kept as a skipped case (found by the model test in
-// stop-the-world mode with collections from a second thread): two
-// stop-the-world cycles that finish at once both run
-// Heap::release_free_memory (gc/collector.cpp, run_stw_cycle calls
-// finish_cycle after unlocking; gc/heap.cpp assumes "Only the cycle driver
-// calls this"). The first takes a run of free spans off the free list and
-// drops the lock for madvise before marking them released; the second finds
-// the same spans still kFree and releases them too; both push them on the
-// released list, and the same span is later handed out twice: objects share
-// memory. The release hook widens the window; it fails without it as well.
-//   build/tests/test_map_model -tc='*release the same*' --no-skip
-TEST_CASE("gc: two stop-the-world cycles finishing at once release the same free spans (known bug)" * doctest::skip()) {
-  tricolor::Options o = test::quiet_options();
-  o.concurrent = false;
-  tricolor::Runtime runtime(o);
-  std::atomic<bool> armed{false};
-  runtime.collector().heap().set_before_release_hook_for_test([&] {
-    if (armed.exchange(false)) std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  });
-  tricolor::MutatorScope m(runtime);
-  runtime.set_gc_percent(tricolor::kGcPercentOff);  // no cycle while the garbage piles up
-  for (int i = 0; i < 1 << 20; ++i) tricolor::make<test::Blob>(m);  // ~48 MiB of garbage
-  runtime.set_gc_percent(100);
-  const tricolor::gc::HeapCounters before = runtime.collector().heap().counters();
-  armed = true;
-  std::thread other([&] { runtime.collect(); });  // "from a mutator thread or any other thread"
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  runtime.collect();  // runs while the other thread's finish_cycle is inside release_free_memory
-  {
-    tricolor::BlockingRegion blocked(m);
-    other.join();
-  }
-  const tricolor::gc::HeapCounters after = runtime.collector().heap().counters();
-  // Each released byte is counted once (fails: twice).
-  CHECK(after.released_total_bytes - before.released_total_bytes ==
-        after.released_span_bytes - before.released_span_bytes);
-  // Reuse the memory: objects given the same slot overwrite each other.
-  constexpr int64_t kNodes = int64_t{1} << 22;
-  tricolor::Persistent<test::Node> head;
-  for (int64_t i = 0; i < kNodes; ++i) {
-    test::Node* n = tricolor::make<test::Node>(m, i);
-    n->left = head.get();
-    head = n;
-  }
-  int64_t expected = kNodes - 1, corrupted = 0;
-  for (const test::Node* n = head.get(); n != nullptr && expected >= -1; n = n->left.get(), --expected)
-    if (n->payload != expected) ++corrupted;  // (bounded: a corrupted chain may loop)
-  CHECK(corrupted == 0);
-  CHECK(expected == -1);
-}
