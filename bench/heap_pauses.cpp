@@ -83,6 +83,7 @@
 #include <vector>
 
 #include "harness.h"
+#include "histogram_window.h"
 #include "record.h"
 
 namespace {
@@ -443,34 +444,7 @@ Measured run(tricolor::Runtime& rt, tricolor::Mutator& m) {
 
 // ---------------------------------------------------------------- metrics --
 
-// A histogram of the mutation phase: `after` minus `before`.
-struct Window {
-  const tricolor::Histogram& after;
-  const tricolor::Histogram& before;
-
-  uint64_t count() const { return after.count() - before.count(); }
-  // The highest value in the window: exact if the maximum rose during it.
-  uint64_t max() const {
-    if (count() == 0) return 0;
-    if (after.max() > before.max()) return after.max();
-    for (int i = tricolor::Histogram::kBuckets - 1; i >= 0; --i) {
-      if (after.bucket_count(i) > before.bucket_count(i))
-        return std::min(tricolor::Histogram::bucket_upper(i), after.max());
-    }
-    return 0;
-  }
-  uint64_t percentile(double fraction) const {
-    const uint64_t n = count();
-    if (n == 0) return 0;
-    const auto rank = std::max<uint64_t>(1, static_cast<uint64_t>(std::ceil(fraction * static_cast<double>(n))));
-    uint64_t seen = 0;
-    for (int i = 0; i < tricolor::Histogram::kBuckets; ++i) {
-      seen += after.bucket_count(i) - before.bucket_count(i);
-      if (seen >= rank) return std::min(tricolor::Histogram::bucket_upper(i), max());
-    }
-    return max();
-  }
-};
+using tricolor_bench::Window;  // bench/histogram_window.h
 
 void add_collector_metrics(Metrics& metrics, const tricolor::gc::GcStats& after) {
   const tricolor::gc::GcStats& before = g_run.baseline;

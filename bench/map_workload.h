@@ -18,6 +18,8 @@
 // Header-only: each benchmark is one translation unit plus bench_support.
 #pragma once
 
+#include "histogram_window.h"
+
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -109,36 +111,7 @@ double percentile_sorted(const std::vector<T>& sorted, double p) {
   return static_cast<double>(sorted[rank - 1]);
 }
 
-// A histogram of one phase of a run: `after` minus `before` (bench/heap_pauses.cpp's Window).
-struct Window {
-  const tricolor::Histogram& after;
-  const tricolor::Histogram& before;
-
-  uint64_t count() const { return after.count() - before.count(); }
-  // The highest value in the window: exact if the maximum rose during it,
-  // else the upper edge of the highest bucket that gained a value.
-  uint64_t max() const {
-    if (count() == 0) return 0;
-    if (after.max() > before.max()) return after.max();
-    for (int i = tricolor::Histogram::kBuckets - 1; i >= 0; --i) {
-      if (after.bucket_count(i) > before.bucket_count(i))
-        return std::min(tricolor::Histogram::bucket_upper(i), after.max());
-    }
-    return 0;
-  }
-  // Within one bucket (6.25 %), as Histogram::percentile.
-  uint64_t percentile(double fraction) const {
-    const uint64_t n = count();
-    if (n == 0) return 0;
-    const auto rank = std::max<uint64_t>(1, static_cast<uint64_t>(std::ceil(fraction * static_cast<double>(n))));
-    uint64_t seen = 0;
-    for (int i = 0; i < tricolor::Histogram::kBuckets; ++i) {
-      seen += after.bucket_count(i) - before.bucket_count(i);
-      if (seen >= rank) return std::min(tricolor::Histogram::bucket_upper(i), max());
-    }
-    return max();
-  }
-};
+using Window = tricolor_bench::Window;  // bench/histogram_window.h
 
 // ----------------------------------------------------------------- flags ----
 
