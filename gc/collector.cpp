@@ -44,7 +44,7 @@ Collector::Collector(GcConfig config)
       driver_share_(plan_.dedicated == 0 ? plan_.fractional : 0.0),
       workers_(
           heap_, pool_of(plan_), [this] { return try_run_deferred_slice(); },
-          [this] { return spare_cores_for_idle(cores_, world_.running(), plan_); }) {
+          [this] { return spare_cores_for_idle(cores_, world_.running(), plan_, workers_.fractional_marking()); }) {
   {
     std::lock_guard lock(stats_mutex_);
     recompute_goal_locked();
@@ -250,13 +250,16 @@ void Collector::run_concurrent_cycle(CycleReason reason) {
   // in slices and rests to keep its share of one thread's time.
   FractionalShare share(driver_share_ > 0.0 ? driver_share_ : 1.0);
   share.start(mark_started_ns_);
+  const bool fractional = driver_share_ > 0.0;
   for (;;) {
-    if (driver_share_ > 0.0) {
+    if (fractional) {
       const uint64_t rest = share.rest_ns(now_ns());
       if (rest != 0) {
+        workers_.set_fractional_marking(false);
         std::this_thread::sleep_for(std::chrono::nanoseconds(std::min<uint64_t>(rest, 1'000'000)));
         continue;
       }
+      workers_.set_fractional_marking(true);
     }
     const uint64_t cpu_before = cycle_.background_cpu_ns;
     const bool out_of_work = drain_background(driver_share_ > 0.0 ? kFractionalSliceObjects : SIZE_MAX);
@@ -267,11 +270,15 @@ void Collector::run_concurrent_cycle(CycleReason reason) {
     if (!mark_looks_complete()) {
       // Mark work runs dry here while another marker holds some: deferred
       // work, or give the CPU to the others rather than spin.
-      if (!run_deferred_slice()) std::this_thread::sleep_for(std::chrono::microseconds(20));
+      if (!run_deferred_slice()) {
+        if (fractional) workers_.set_fractional_marking(false);
+        std::this_thread::sleep_for(std::chrono::microseconds(20));
+      }
       continue;
     }
     if (try_end_mark(nullptr)) break;
   }
+  if (fractional) workers_.set_fractional_marking(false);
   sweep_and_finish();
 }
 

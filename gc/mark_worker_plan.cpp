@@ -26,11 +26,12 @@ MarkWorkerPlan plan_mark_workers(unsigned cores, unsigned dedicated_override, in
   return plan;
 }
 
-unsigned spare_cores_for_idle(unsigned cores, size_t running_mutators, const MarkWorkerPlan& plan) {
-  const double taken = static_cast<double>(running_mutators) + plan.dedicated + plan.fractional;
-  const double spare = std::max(1u, cores) - taken;
-  if (spare <= 0.0) return 0;
-  return std::min(plan.idle, static_cast<unsigned>(std::ceil(spare)));
+unsigned spare_cores_for_idle(unsigned cores, size_t running_mutators, const MarkWorkerPlan& plan,
+                              bool fractional_marking) {
+  const size_t taken = running_mutators + plan.dedicated + (plan.fractional > 0.0 && fractional_marking ? 1 : 0);
+  const size_t available = std::max(1u, cores);
+  if (taken >= available) return 0;
+  return static_cast<unsigned>(std::min<size_t>(plan.idle, available - taken));
 }
 
 }  // namespace tricolor::gc

@@ -7,7 +7,7 @@
 // time; the cores left over run idle markers, which mark only while the
 // process leaves a core idle (spare_cores_for_idle). Invariant: dedicated + fractional is within 30 %
 // of the 25 % goal (exactly it when fractional > 0), and the idle markers
-// never outnumber the cores nobody else was planned on.
+// marking never outnumber the cores the mutators and the other markers leave.
 #pragma once
 
 #include <cstddef>
@@ -29,9 +29,14 @@ struct MarkWorkerPlan {
 MarkWorkerPlan plan_mark_workers(unsigned cores, unsigned dedicated_override, int idle_override);
 
 // How many idle markers may mark while `running_mutators` mutators run (Go's
-// idle Ps): the cores neither the mutators nor the dedicated and fractional
-// markers take, rounded up (a fractional marker leaves part of a core).
-unsigned spare_cores_for_idle(unsigned cores, size_t running_mutators, const MarkWorkerPlan& plan);
+// idle Ps): the whole cores that neither the mutators nor the dedicated
+// markers take, nor the fractional marker while it is in a slice
+// (`fractional_marking`). Between its slices the fractional marker's core is
+// spare, as Go's fractional P runs idle marking when it rests; during them
+// it is not, so that collector threads never outnumber the cores the
+// mutators leave (one more would be preempting a mutator).
+unsigned spare_cores_for_idle(unsigned cores, size_t running_mutators, const MarkWorkerPlan& plan,
+                              bool fractional_marking);
 
 // The fractional marker's budget: its mark CPU stays at `share` of the wall
 // time since the mark started (Go's fractionalUtilizationGoal). It marks in

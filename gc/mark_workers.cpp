@@ -111,12 +111,15 @@ void MarkWorkers::mark(Worker& worker, MarkShared& shared) {
   {
     Marker marker(heap_, shared, /*exclusive=*/false);
     while (marking_.load(std::memory_order_acquire)) {
-      if (worker.role == Role::kFractional) {
+      const bool fractional = worker.role == Role::kFractional;
+      if (fractional) {
         const uint64_t rest = share.rest_ns(steady_ns());
         if (rest != 0) {
+          set_fractional_marking(false);
           std::this_thread::sleep_for(std::chrono::nanoseconds(std::min(rest, kMaxRestNs)));
           continue;
         }
+        set_fractional_marking(true);
       }
       if (idle && !claim_spare_core()) {  // every core is taken: look again later
         std::this_thread::sleep_for(std::chrono::microseconds(kIdleRecheckUs));
@@ -133,10 +136,12 @@ void MarkWorkers::mark(Worker& worker, MarkShared& shared) {
       // Out of mark work: deferred work if there is some, else wait for more
       // (others publish full packets) or for the end.
       if (run_deferred_slice_ && run_deferred_slice_()) continue;
+      if (fractional) set_fractional_marking(false);
       while (marking_.load(std::memory_order_acquire) && shared.queue.full_count() == 0)
         std::this_thread::sleep_for(std::chrono::microseconds(50));
     }
   }  // the marker publishes what it holds and turns idle here
+  if (worker.role == Role::kFractional) set_fractional_marking(false);
 }
 
 }  // namespace tricolor::gc

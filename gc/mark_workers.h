@@ -7,8 +7,10 @@
 //  - dedicated markers mark all the time;
 //  - the fractional marker marks a share of one thread's time (FractionalShare);
 //  - idle markers mark only while the process leaves a core spare (Go's idle
-//    Ps): fewer running mutators than cores left over by the dedicated and
-//    fractional markers. They mark in short slices and look again between
+//    Ps): fewer running mutators than cores left over by the dedicated
+//    markers and by the fractional marker while it is in a slice (the
+//    driver or the pool's fractional worker says so through
+//    set_fractional_marking). They mark in short slices and look again between
 //    slices, so a mutator that wakes up gets its core back within a slice.
 // When mark work runs dry, a pool marker runs a slice of deferred work
 // (deferred_work.h) if no one else is.
@@ -62,6 +64,10 @@ class MarkWorkers {
   uint64_t take_idle_cpu_ns() { return idle_cpu_ns_.exchange(0, std::memory_order_relaxed); }
   uint64_t untaken_cpu_ns() const { return cpu_ns_.load(std::memory_order_relaxed); }
   uint64_t untaken_idle_cpu_ns() const { return idle_cpu_ns_.load(std::memory_order_relaxed); }
+  // The fractional marker (the driver, or the pool's fractional worker) is
+  // in a slice: its core is not spare for idle markers (spare_cores_for_idle).
+  void set_fractional_marking(bool marking) { fractional_marking_.store(marking, std::memory_order_relaxed); }
+  bool fractional_marking() const { return fractional_marking_.load(std::memory_order_relaxed); }
   // Slices idle markers were kept from marking because no core was spare.
   uint64_t idle_slices_declined() const { return idle_declined_.load(std::memory_order_relaxed); }
 
@@ -90,6 +96,7 @@ class MarkWorkers {
   std::atomic<uint64_t> cpu_ns_{0};
   std::atomic<uint64_t> idle_cpu_ns_{0};
   std::atomic<unsigned> idle_marking_{0};  // idle markers inside a slice
+  std::atomic<bool> fractional_marking_{false};
   std::atomic<uint64_t> idle_declined_{0};
   std::vector<std::unique_ptr<Worker>> workers_;
 };

@@ -101,15 +101,24 @@ TEST_CASE("overrides: a dedicated count means no fractional marker; idle markers
 
 TEST_CASE("idle markers get the cores that mutators and the other markers leave") {
   const MarkWorkerPlan two_cores = gc::plan_mark_workers(2, 0, -1);  // 0 + 0.5 + 1
-  CHECK(gc::spare_cores_for_idle(2, 0, two_cores) == 1);
-  CHECK(gc::spare_cores_for_idle(2, 1, two_cores) == 1);  // half a core is left: round up
-  CHECK(gc::spare_cores_for_idle(2, 2, two_cores) == 0);
-  CHECK(gc::spare_cores_for_idle(2, 5, two_cores) == 0);
+  // The fractional marker resting: its core is spare.
+  CHECK(gc::spare_cores_for_idle(2, 0, two_cores, false) == 1);
+  CHECK(gc::spare_cores_for_idle(2, 1, two_cores, false) == 1);
+  CHECK(gc::spare_cores_for_idle(2, 2, two_cores, false) == 0);
+  CHECK(gc::spare_cores_for_idle(2, 5, two_cores, false) == 0);
+  // In a slice it takes a whole core: one mutator + the fractional marker
+  // fill two cores, and an idle marker would preempt the mutator.
+  CHECK(gc::spare_cores_for_idle(2, 0, two_cores, true) == 1);
+  CHECK(gc::spare_cores_for_idle(2, 1, two_cores, true) == 0);
   const MarkWorkerPlan eight_cores = gc::plan_mark_workers(8, 0, -1);  // 2 + 0 + 6
-  CHECK(gc::spare_cores_for_idle(8, 0, eight_cores) == 6);              // never more than planned
-  CHECK(gc::spare_cores_for_idle(8, 3, eight_cores) == 3);
-  CHECK(gc::spare_cores_for_idle(8, 6, eight_cores) == 0);
-  CHECK(gc::spare_cores_for_idle(8, 0, gc::plan_mark_workers(8, 0, 0)) == 0);  // idle markers off
+  CHECK(gc::spare_cores_for_idle(8, 0, eight_cores, false) == 6);       // never more than planned
+  CHECK(gc::spare_cores_for_idle(8, 3, eight_cores, false) == 3);
+  CHECK(gc::spare_cores_for_idle(8, 3, eight_cores, true) == 3);  // no fractional marker in this plan
+  CHECK(gc::spare_cores_for_idle(8, 6, eight_cores, false) == 0);
+  CHECK(gc::spare_cores_for_idle(8, 0, gc::plan_mark_workers(8, 0, 0), false) == 0);  // idle markers off
+  const MarkWorkerPlan six_cores = gc::plan_mark_workers(6, 0, -1);  // 1 + 0.5 + 4
+  CHECK(gc::spare_cores_for_idle(6, 2, six_cores, false) == 3);
+  CHECK(gc::spare_cores_for_idle(6, 2, six_cores, true) == 2);
 }
 
 TEST_CASE("the fractional share: rest until mark CPU is back to its share of the wall time") {
