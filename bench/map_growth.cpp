@@ -28,6 +28,20 @@
 //             rehash moves the whole table inside one insert. Same background
 //             (runtime, live tree, churn thread); the inserting thread is in
 //             a BlockingRegion (it does not touch the managed heap).
+//   floor     no map: each timed step writes key i to a slot of a 256 MiB
+//             managed array (about the final table's size: the same heap
+//             goal) written once before the loop (so it takes no page
+//             fault), polls the safepoint, then spins until its place in
+//             a schedule of one step per --floor-step-ns (a step made late
+//             by an interruption does not spin, so the loop lasts N steps). Same background. It shows
+//             what this machine and the collector's background alone do to
+//             a thread's steps of that length: timer interrupts, preemption
+//             by the churn thread and the collector's threads, handshakes —
+//             a tail no map can go below. The share of steps an interruption
+//             hits grows with the loop's length, so by default the floor is
+//             paced like the map: --floor-step-ns defaults to deferred's
+//             mean insert time in the same round (total_s / entries), 0
+//             (a bare store) when deferred did not run before it.
 //   go        the Go peer: mapbench -mode growth -entries N -live-mb L
 //             (its own process and metrics; skipped with a message when the
 //             binary is missing).
@@ -92,13 +106,14 @@ struct Config {
   uint64_t top = 12;
   uint64_t breakdown_us = 50;
   bool probe = false;
-  std::vector<std::string> impls = {"deferred", "inline", "absl", "go"};
+  int64_t floor_step_ns = -1;  // -1: deferred's mean insert time in the same round, else 0
+  std::vector<std::string> impls = {"deferred", "inline", "absl", "floor", "go"};
   std::string go_peer;
   std::string impl;  // child mode
 };
 Config g_config;
 
-constexpr const char* kKnown[] = {"deferred", "inline", "absl", "go"};
+constexpr const char* kKnown[] = {"deferred", "inline", "absl", "floor", "go"};
 
 bool g_failed = false;  // a correctness check failed in this child: no result line
 [[gnu::format(printf, 1, 2)]] void check_failed(const char* format, ...) {
@@ -259,6 +274,50 @@ void grow_tricolor(tricolor::Mutator& m, tricolor::MapGrowth growth, Loop& loop)
   if (bad != 0) check_failed("%" PRIu64 " keys missing or wrong after the growth", bad);
 }
 
+// The floor's array: a managed object of 256 MiB of plain words (after the
+// object), about the final table's size, so that the heap goal and the
+// collector's rhythm are those of the map runs.
+struct FloorSlots {
+  static constexpr size_t kSlots = size_t{1} << 25;
+  uint64_t* slots() { return reinterpret_cast<uint64_t*>(this + 1); }
+  void trace(tricolor::Visitor&) const {}
+};
+
+// The floor: the same timed loop with a store into memory already touched.
+void store_floor(tricolor::Mutator& m, Loop& loop) {
+  const uint64_t n = g_config.entries;
+  constexpr size_t kMask = FloorSlots::kSlots - 1;
+  tricolor::Local<FloorSlots> array(
+      m, tricolor::make<FloorSlots>(m, tricolor::AdditionalBytes{FloorSlots::kSlots * sizeof(uint64_t)}));
+  uint64_t* slots = array->slots();
+  std::fill(slots, slots + FloorSlots::kSlots, 1);
+  map_bench::ThreadUsage usage = map_bench::thread_usage();
+  const uint64_t faults_start = usage.faults;
+  const bool probe = g_config.probe;
+  const int64_t step = std::max<int64_t>(0, g_config.floor_step_ns);
+  std::printf("floor: one step per %" PRId64 " ns\n", step);
+  const int64_t start = now_ns();
+  for (uint64_t i = 0; i < n; ++i) {
+    const uint64_t key = key_of(i);
+    const int64_t t = now_ns();
+    slots[key & kMask] = i;
+    m.safepoint();
+    int64_t end = now_ns();
+    const int64_t due = start + static_cast<int64_t>(i + 1) * step;  // on schedule: late steps do not spin
+    while (end < due) end = now_ns();
+    loop.lat[i] = end - t;
+    uint8_t f = 0;
+    loop.evacuated[i] = 0;
+    if (probe) record_probe(loop, i, usage, f);
+    loop.flags[i] = f;
+  }
+  loop.total_s = static_cast<double>(now_ns() - start) * 1e-9;
+  loop.page_faults = map_bench::thread_usage().faults - faults_start;
+  uint64_t bad = 0;
+  for (uint64_t i = 0; i < 1000; ++i) bad += slots[key_of(n - 1 - i) & kMask] == 1;
+  if (bad != 0) check_failed("floor: %" PRIu64 " of the last stores missing", bad);
+}
+
 #if TRICOLOR_BENCH_HAVE_ABSL
 void grow_absl(tricolor::Mutator& m, Loop& loop) {
   const uint64_t n = g_config.entries;
@@ -353,6 +412,8 @@ int run_child(const std::string& impl) {
       grow_tricolor(m, tricolor::MapGrowth::kDeferred, loop);
     } else if (impl == "inline") {
       grow_tricolor(m, tricolor::MapGrowth::kInline, loop);
+    } else if (impl == "floor") {
+      store_floor(m, loop);
 #if TRICOLOR_BENCH_HAVE_ABSL
     } else if (impl == "absl") {
       grow_absl(m, loop);
@@ -396,7 +457,7 @@ int run_child(const std::string& impl) {
   set_metric(metrics, "pause_p99_ns", static_cast<double>(pauses.percentile(0.99)));
   set_metric(metrics, "ttsp_max_ns", static_cast<double>(ttsp.max()));
   set_metric(metrics, "peak_rss_bytes", tricolor_bench::peak_rss_bytes());
-  if (impl != "absl") {
+  if (impl == "deferred" || impl == "inline") {
     const double workers = static_cast<double>(map_after.evacuated_by_workers - map_before.evacuated_by_workers);
     const double mutators = static_cast<double>(map_after.evacuated_by_mutators - map_before.evacuated_by_mutators);
     set_metric(metrics, "evacuated_by_workers", workers);
@@ -407,7 +468,7 @@ int run_child(const std::string& impl) {
                static_cast<double>(map_after.same_size_growths - map_before.same_size_growths));
     set_metric(metrics, "overflow_buckets",
                static_cast<double>(map_after.overflow_buckets - map_before.overflow_buckets));
-  } else {
+  } else if (impl == "absl") {
     set_metric(metrics, "rehashes", static_cast<double>(loop.rehashes));
   }
   set_metric(metrics, "assist_cpu_ns", static_cast<double>(after.assist_cpu_ns - before.assist_cpu_ns));
@@ -512,6 +573,7 @@ int drive(const std::vector<std::string>& forwarded, const std::string& out_dir,
   std::map<std::string, std::vector<Metrics>> runs;
   std::vector<std::string> order;
   for (uint64_t r = 0; r < g_config.repeat; ++r) {
+    double deferred_mean_ns = 0;  // this round's, for the floor's pace
     for (const std::string& impl : g_config.impls) {
       std::printf("== map_growth: %s (run %" PRIu64 " of %" PRIu64 ") ==\n", impl.c_str(), r + 1, g_config.repeat);
       std::fflush(stdout);
@@ -537,13 +599,19 @@ int drive(const std::vector<std::string>& forwarded, const std::string& out_dir,
           continue;
         }
 #endif
-        const int status = run_self(forwarded, impl, metrics);
+        std::vector<std::string> args = forwarded;
+        if (impl == "floor" && g_config.floor_step_ns < 0) {
+          args.emplace_back("--floor-step-ns");
+          args.push_back(std::to_string(static_cast<int64_t>(deferred_mean_ns)));
+        }
+        const int status = run_self(args, impl, metrics);
         if (status != 0) {
           std::fprintf(stderr, "bench_map_growth: %s FAILED (exit status %d); no record written\n", impl.c_str(),
                        status);
           return status;
         }
       }
+      if (impl == "deferred") deferred_mean_ns = tricolor_bench::get_metric(metrics, "total_s") * 1e9 / static_cast<double>(g_config.entries);
       if (runs[impl].empty()) order.push_back(impl);
       runs[impl].push_back(std::move(metrics));
     }
@@ -594,7 +662,8 @@ void usage(FILE* to) {
                "       [--probe] [--go-peer PATH] [--no-go] [--out DIR] [--impl IMPL]\n"
                "  --entries: keys inserted (default 10000000); --live-mb: live tree (default 64)\n"
                "  --repeat: runs of each implementation, in the order A B C A B C (default 1)\n"
-               "  --impls: any of deferred,inline,absl,go (default all); --top: slowest inserts printed (12)\n"
+               "  --impls: any of deferred,inline,absl,floor,go (default all); --top: slowest inserts printed (12)\n"
+               "  --floor-step-ns: the floor's pace (default: deferred's mean insert time in the round)\n"
                "  --breakdown-us: the inserts broken down by what happened in them are those over this (50)\n"
                "  --probe: page faults and context switches of each insert (a getrusage call after each one)\n"
                "  --go-peer: the Go peer binary (default $MAPBENCH_GO, else mapbench beside this program);\n"
@@ -628,13 +697,17 @@ int main(int argc, char** argv) {
       if (!map_bench::parse_u64(value, 0, 100000, c.top)) return bad("--top", "an integer");
     } else if (map_bench::take_flag("--breakdown-us", argc, argv, i, value)) {
       if (!map_bench::parse_u64(value, 0, 1 << 30, c.breakdown_us)) return bad("--breakdown-us", "an integer");
+    } else if (map_bench::take_flag("--floor-step-ns", argc, argv, i, value)) {
+      uint64_t step = 0;
+      if (!map_bench::parse_u64(value, 0, 1'000'000'000, step)) return bad("--floor-step-ns", "an integer");
+      c.floor_step_ns = static_cast<int64_t>(step);
     } else if (std::string_view(argv[i]) == "--probe") {
       c.probe = true;
     } else if (map_bench::take_flag("--impls", argc, argv, i, value)) {
       c.impls = map_bench::split_list(value);
       for (const auto& impl : c.impls)
         if (std::find(std::begin(kKnown), std::end(kKnown), impl) == std::end(kKnown))
-          return bad("--impls", "names among deferred,inline,absl,go");
+          return bad("--impls", "names among deferred,inline,absl,floor,go");
       forward = false;
     } else if (map_bench::take_flag("--go-peer", argc, argv, i, value)) {
       c.go_peer = value;
