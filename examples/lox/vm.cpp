@@ -22,18 +22,16 @@ VM::VM(tricolor::Runtime& runtime, tricolor::Mutator& mutator)
   strings_ = tricolor::make<InternTable>(mutator_);
   map_methods_ = tricolor::make<Table>(mutator_);
   init_string_ = intern("init");
-  for (const NativeSpec& spec : global_natives()) {
+  define_natives(*globals_, global_natives());
+  define_natives(*map_methods_, map_natives());
+}
+
+void VM::define_natives(Table& table, const std::vector<NativeSpec>& natives) {
+  for (const NativeSpec& spec : natives) {
     // Both the name and the native stay on the stack while the other is made.
     push(Value::object(intern(spec.name)));
     push(Value::object(make<ObjNative>(spec.fn, spec.arity, spec.name)));
-    globals_->insert_or_assign(mutator_, static_cast<ObjString*>(peek(1).as_object()), peek(0));
-    pop();
-    pop();
-  }
-  for (const NativeSpec& spec : map_natives()) {
-    push(Value::object(intern(spec.name)));
-    push(Value::object(make<ObjNative>(spec.fn, spec.arity, spec.name)));
-    map_methods_->insert_or_assign(mutator_, static_cast<ObjString*>(peek(1).as_object()), peek(0));
+    table.insert_or_assign(mutator_, static_cast<ObjString*>(peek(1).as_object()), peek(0));
     pop();
     pop();
   }

@@ -42,6 +42,16 @@ struct InternEq {
 };
 using InternTable = tricolor::Map<tricolor::Weak<ObjString>, ObjString*, InternHash, InternEq>;
 
+// Natives (natives.cpp): the globals clock(), gc(), gcstats() and Map(), and
+// the Map extension's methods.
+struct NativeSpec {
+  const char* name;
+  NativeFn fn;
+  int arity;  // -1: any
+};
+const std::vector<NativeSpec>& global_natives();
+const std::vector<NativeSpec>& map_natives();
+
 enum class InterpretResult { kOk, kCompileError, kRuntimeError };
 
 class VM {
@@ -108,6 +118,7 @@ class VM {
   ObjUpvalue* capture_upvalue(Value* local);
   void close_upvalues(const Value* last);
   void define_method(ObjString* name);
+  void define_natives(Table& table, const std::vector<NativeSpec>& natives);
   void concatenate();
 
   tricolor::Runtime& runtime_;
@@ -124,14 +135,5 @@ class VM {
   tricolor::Persistent<Table> map_methods_;
 };
 
-// Natives (natives.cpp): the globals clock(), gc(), gcstats() and Map(), and
-// the Map extension's methods.
-struct NativeSpec {
-  const char* name;
-  NativeFn fn;
-  int arity;  // -1: any
-};
-const std::vector<NativeSpec>& global_natives();
-const std::vector<NativeSpec>& map_natives();
 
 }  // namespace lox
