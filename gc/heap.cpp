@@ -15,11 +15,6 @@ namespace {
 
 // Below this, clearing with memset beats a madvise system call.
 constexpr size_t kZeroByMadviseBytes = 256 * 1024;
-// From this size a large object asks for transparent huge pages: its first
-// touch then faults once per 2 MiB, not once per 4 KiB (on a VM a fault costs
-// 10–70 µs; a map's 300 MB bucket array took 75 K of them on its writer).
-// Advice only: with THP off, or no huge page at hand, nothing changes.
-constexpr size_t kHugePageBytes = size_t{4} << 20;
 
 // Returns the pages of [address, address + bytes) to the OS. For private
 // anonymous memory (all mimalloc memory on Linux) the kernel guarantees the
@@ -244,7 +239,6 @@ uintptr_t Heap::allocate_large(size_t slot_bytes) {
   const auto base = reinterpret_cast<uintptr_t>(allocate_from_mimalloc(bytes, "a large object"));
   if (bytes >= kZeroByMadviseBytes) release_pages(base, bytes);
   else std::memset(reinterpret_cast<void*>(base), 0, bytes);
-  if (bytes >= kHugePageBytes) madvise(reinterpret_cast<void*>(base), bytes, MADV_HUGEPAGE);
   auto* span = static_cast<Span*>(mi_zalloc(sizeof(Span)));
   if (span == nullptr) {
     mi_free(reinterpret_cast<void*>(base));
