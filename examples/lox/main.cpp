@@ -8,6 +8,7 @@
 // statistics to stderr at exit.
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <optional>
@@ -56,6 +57,11 @@ int run_file(lox::VM& vm, tricolor::Mutator& m, const char* path) {
   std::string source;
   {
     tricolor::BlockingRegion reading(m);
+    std::error_code ignored;
+    if (std::filesystem::is_directory(path, ignored)) {
+      std::fprintf(stderr, "Could not read file \"%s\".\n", path);
+      return 74;
+    }
     std::ifstream in(path, std::ios::binary);
     if (!in) {
       std::fprintf(stderr, "Could not open file \"%s\".\n", path);
