@@ -25,14 +25,17 @@ int usage() {
   return 64;
 }
 
+// One line of key=value pairs (bench/lox_bench.cpp reads it).
 void print_stats(tricolor::Runtime& runtime) {
   const tricolor::Stats s = runtime.stats();
   std::fprintf(stderr,
-               "lox: %llu collections; %llu pauses: p50 %.1f us, p99 %.1f us, max %.1f us; "
-               "time to safepoint max %.1f us; heap %zu bytes\n",
+               "lox: collections=%llu pauses=%llu pause_p50_ns=%llu pause_p99_ns=%llu pause_max_ns=%llu "
+               "ttsp_max_ns=%llu heap_live_bytes=%zu heap_goal_bytes=%zu\n",
                static_cast<unsigned long long>(s.collections), static_cast<unsigned long long>(s.pause_ns.count()),
-               s.pause_ns.percentile(0.5) / 1e3, s.pause_ns.percentile(0.99) / 1e3, s.pause_ns.max() / 1e3,
-               s.ttsp_ns.max() / 1e3, s.heap_live_bytes);
+               static_cast<unsigned long long>(s.pause_ns.percentile(0.5)),
+               static_cast<unsigned long long>(s.pause_ns.percentile(0.99)),
+               static_cast<unsigned long long>(s.pause_ns.max()), static_cast<unsigned long long>(s.ttsp_ns.max()),
+               s.heap_live_bytes, s.heap_goal_bytes);
 }
 
 int repl(lox::VM& vm, tricolor::Mutator& m) {
