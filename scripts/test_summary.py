@@ -3,8 +3,9 @@
 
 Reads BUILD_DIR/meson-logs/testlog.json (one JSON object per test). A doctest
 suite counts its test cases, taken from its "[doctest] test cases: X | Y passed
-| Z failed" line; if meson nevertheless failed it (e.g. a leak reported at
-exit) it counts at least one failure. A test without that line (not doctest,
+| Z failed" line, and a Lox corpus run its files ("lox tests: Y passed, Z
+failed (of N)", tests/lox/run_tests.py); if meson nevertheless failed it
+(e.g. a leak reported at exit) it counts at least one failure. A test without that line (not doctest,
 or a doctest binary that crashed first) counts as one test, passed or failed
 by meson's result. A dir without a log (setup or build failed), or a log
 line that is not JSON, counts as one failure. Prints one line per test, then
@@ -16,6 +17,7 @@ import sys
 from pathlib import Path
 
 DOCTEST = re.compile(r"\[doctest\] test cases:\s*\d+\s*\|\s*(\d+) passed\s*\|\s*(\d+) failed")
+LOX = re.compile(r"^lox tests: (\d+) passed, (\d+) failed", re.MULTILINE)
 PASSING = {"OK", "EXPECTEDFAIL"}
 
 total_passed = total_failed = 0
@@ -39,7 +41,7 @@ for build_dir in sys.argv[1:]:
             print(f"{build_dir}: {test['name']}: skipped")
             continue
         output = (test.get("stdout") or "") + (test.get("stderr") or "")
-        counts = DOCTEST.findall(output)
+        counts = DOCTEST.findall(output) or LOX.findall(output)
         if counts:
             passed, failed = map(int, counts[-1])
             if result not in PASSING:
