@@ -94,6 +94,10 @@ class VM {
   tricolor::Runtime& runtime() { return runtime_; }
   ObjString* init_string() const { return init_string_.get(); }
 
+  // Whether a string with this content is interned (for tests: a string
+  // nothing holds any more leaves the weak table at the next collection).
+  bool is_interned(std::string_view text) const { return strings_->contains(text); }
+
   // The Map extension's methods, by name (null if none).
   ObjNative* map_method(ObjString* name) const;
 
