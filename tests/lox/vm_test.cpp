@@ -17,12 +17,17 @@ tricolor::Options options() {
   return o;
 }
 
+// A runtime (mode from TRICOLOR_MODE, verifier on), this thread as its
+// mutator, and a VM.
+struct Lox {
+  tricolor::Runtime runtime{options()};
+  tricolor::MutatorScope m{runtime};
+  lox::VM vm{runtime, m};
+};
+
 }  // namespace
 
-TEST_CASE("strings nothing holds any more leave the weak intern table; held ones stay") {
-  tricolor::Runtime runtime(options());
-  tricolor::MutatorScope m(runtime);
-  lox::VM vm(runtime, m);
+TEST_CASE_FIXTURE(Lox, "strings nothing holds any more leave the weak intern table; held ones stay") {
   // Strings of 2, 4, ..., 1024 x's, the last one kept in a global, the rest
   // garbage; and one built in a function, kept through a closure.
   const char* program =
@@ -51,10 +56,7 @@ TEST_CASE("strings nothing holds any more leave the weak intern table; held ones
   CHECK_FALSE(vm.is_interned("yz"));
 }
 
-TEST_CASE("what a program drops is reclaimed; what its globals hold is not") {
-  tricolor::Runtime runtime(options());
-  tricolor::MutatorScope m(runtime);
-  lox::VM vm(runtime, m);
+TEST_CASE_FIXTURE(Lox, "what a program drops is reclaimed; what its globals hold is not") {
   const char* program =
       "class Node { init(next) { this.next = next; } }\n"
       "var head = nil;\n"
@@ -71,10 +73,7 @@ TEST_CASE("what a program drops is reclaimed; what its globals hold is not") {
   CHECK(runtime.stats().live_bytes < held / 20);
 }
 
-TEST_CASE("a runtime error leaves the VM usable, its stack and frames reset") {
-  tricolor::Runtime runtime(options());
-  tricolor::MutatorScope m(runtime);
-  lox::VM vm(runtime, m);
+TEST_CASE_FIXTURE(Lox, "a runtime error leaves the VM usable, its stack and frames reset") {
   REQUIRE(vm.interpret("var big = Map(); for (var i = 0; i < 1000; i = i + 1) big.set(i, i);\n"
                        "fun f(n) { if (n == 0) return nil + 1; return f(n - 1); }\n") == lox::InterpretResult::kOk);
   CHECK(vm.interpret("f(50);") == lox::InterpretResult::kRuntimeError);
