@@ -132,13 +132,17 @@ void World::wait_for_handshake(Mutator& mutator) {
 
 void World::answer_handshake(Mutator& mutator) {
   if (mutator.handshake_pending_.load(std::memory_order_acquire) == 0) return;
+  // Read before the pending flag is cleared: once it is, the collector may
+  // request the next handshake and overwrite the time (read after, it made
+  // the time to safepoint negative: 2^64 ns in a benchmark's table).
+  const uint64_t requested = handshake_requested_ns_.load(std::memory_order_relaxed);
   const uint64_t started = now_ns();
   (*handshake_op_)(mutator);
   const uint64_t finished = now_ns();
   mutator.poll_.fetch_and(~kPollHandshake, std::memory_order_seq_cst);
   mutator.handshake_pending_.store(0, std::memory_order_release);
-  if (pause_recorder_)
-    pause_recorder_(started - handshake_requested_ns_.load(std::memory_order_relaxed), finished - started);
+  if (after_answer_hook_) [[unlikely]] after_answer_hook_(mutator);
+  if (pause_recorder_) pause_recorder_(started - requested, finished - started);
 }
 
 }  // namespace tricolor::gc

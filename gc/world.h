@@ -42,6 +42,10 @@ class World {
   // Called under the registry lock for each new mutator, so that it joins a
   // cycle in progress in the right state (allocating black while marking).
   void set_registration_hook(std::function<void(Mutator&)> hook) { registration_hook_ = std::move(hook); }
+  // Test only: runs on a mutator right after it has answered a handshake,
+  // before its time to safepoint is recorded (the window in which the
+  // collector may already request the next handshake).
+  void set_after_answer_hook_for_test(std::function<void(Mutator&)> hook) { after_answer_hook_ = std::move(hook); }
   void remove(Mutator* mutator);
 
   // Stops every mutator but `self` (null when the caller is not a mutator)
@@ -97,6 +101,7 @@ class World {
   std::atomic<uint64_t> handshake_requested_ns_{0};
   std::function<void(uint64_t, uint64_t)> pause_recorder_;
   std::function<void(Mutator&)> registration_hook_;
+  std::function<void(Mutator&)> after_answer_hook_;  // test only
 };
 
 }  // namespace tricolor::gc

@@ -127,6 +127,39 @@ TEST_CASE("a mutator that polls late is waited for, and the wait is time-to-safe
   CHECK(s.ttsp_ns.max() < 5'000'000'000ull);
 }
 
+TEST_CASE("a handshake answered just before the next one is requested still has its own time to safepoint") {
+  Runtime rt{test::quiet_options()};
+  if (!rt.options().concurrent) return;  // handshakes are the concurrent collector's
+  // The first answer waits, after clearing its pending flag, until the
+  // collector has requested the next handshake; the time recorded for it
+  // must still be measured from its own request (it was read after the
+  // flag was cleared: the next request's time, later than the answer).
+  std::atomic<bool> delayed{false};
+  std::atomic<bool> saw_next_request{false};
+  rt.collector().world().set_after_answer_hook_for_test([&](tricolor::Mutator& m) {
+    if (delayed.exchange(true)) return;
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    while (!m.safepoint_requested() && std::chrono::steady_clock::now() < give_up)
+      std::this_thread::sleep_for(std::chrono::microseconds(50));
+    saw_next_request = m.safepoint_requested();
+  });
+  std::atomic<bool> started{false};
+  std::atomic<bool> stop{false};
+  std::thread poller([&] {
+    MutatorScope m(rt);
+    started = true;
+    while (!stop) m.safepoint();
+  });
+  while (!started) std::this_thread::yield();
+  rt.collect();
+  stop = true;
+  poller.join();
+  rt.collector().world().set_after_answer_hook_for_test(nullptr);
+  REQUIRE(delayed.load());
+  CHECK(saw_next_request.load());
+  CHECK(rt.stats().ttsp_ns.max() < 5'000'000'000ull);
+}
+
 TEST_CASE("API misuse is a named error") {
   Runtime rt{test::quiet_options()};
   SUBCASE("a second Runtime") { CHECK_THROWS_AS(Runtime{test::quiet_options()}, UsageError); }
