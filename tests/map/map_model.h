@@ -114,21 +114,27 @@ inline constexpr uint64_t inverse_of(uint64_t odd) {
 inline constexpr uint64_t kKeyInv = inverse_of(kKeyMul);
 static_assert(kKeyMul * kKeyInv == 1);
 
-struct IntKind {
+// Integer keys (index * kKeyMul: distinct, spread, invertible), shared by
+// the kinds below that differ only in their values.
+struct IntKeys {
   using K = uint64_t;
-  using V = uint64_t;
-  using MapT = tricolor::Map<K, V>;
-  static constexpr const char* kName = "uint64 -> uint64";
-  static constexpr bool kNullValues = false;
   static constexpr uint32_t kProbeVariants = 1;
 
   template <class F>
   static decltype(auto) with_key(tricolor::Mutator&, uint64_t index, F&& f) { return f(K{index * kKeyMul}); }
   template <class F>
   static decltype(auto) with_probe(tricolor::Mutator&, uint64_t index, uint32_t, F&& f) { return f(K{index * kKeyMul}); }
+  static std::optional<uint64_t> index_of(K key) { return key * kKeyInv; }
+};
+
+struct IntKind : IntKeys {
+  using V = uint64_t;
+  using MapT = tricolor::Map<K, V>;
+  static constexpr const char* kName = "uint64 -> uint64";
+  static constexpr bool kNullValues = false;
+
   template <class F>
   static decltype(auto) with_value(tricolor::Mutator&, uint64_t value, F&& f) { return f(V{value}); }
-  static std::optional<uint64_t> index_of(K key) { return key * kKeyInv; }
   static bool value_ok(V value, uint64_t model) { return value == model; }
   static std::string show(V value) { return std::to_string(value); }
   static uint64_t model_value_of(V value) { return value; }
@@ -150,18 +156,12 @@ struct CollidingKind : IntKind {
 };
 
 // Values are Nodes (model value = payload; 0 = a null value).
-struct NodeKind {
-  using K = uint64_t;
+struct NodeKind : IntKeys {
   using V = test::Node*;
   using MapT = tricolor::Map<K, V>;
   static constexpr const char* kName = "uint64 -> Node*";
   static constexpr bool kNullValues = true;
-  static constexpr uint32_t kProbeVariants = 1;
 
-  template <class F>
-  static decltype(auto) with_key(tricolor::Mutator&, uint64_t index, F&& f) { return f(K{index * kKeyMul}); }
-  template <class F>
-  static decltype(auto) with_probe(tricolor::Mutator&, uint64_t index, uint32_t, F&& f) { return f(K{index * kKeyMul}); }
   template <class F>
   static decltype(auto) with_value(tricolor::Mutator& m, uint64_t value, F&& f) {
     if (value == 0) return f(V{nullptr});
@@ -170,7 +170,6 @@ struct NodeKind {
     node->left = child.get();
     return f(V{node.get()});
   }
-  static std::optional<uint64_t> index_of(K key) { return key * kKeyInv; }
   static bool value_ok(V value, uint64_t model) {
     if (model == 0) return value == nullptr;
     if (value == nullptr || value->payload != static_cast<int64_t>(model) || value->right.get() != nullptr) return false;
