@@ -45,9 +45,8 @@ inline bool is_kind(Value v, ObjKind kind) { return v.is_object() && v.as_object
 
 struct ObjString : Obj {
   static constexpr bool kHasNoPointers = true;
-  ObjString(std::string_view text, uint64_t h);
+  explicit ObjString(std::string_view text);
   const uint32_t length;
-  const uint64_t hash;  // of the content, for tables keyed by content
   const char* chars() const { return reinterpret_cast<const char*>(this + 1); }
   std::string_view view() const { return {chars(), length}; }
 };

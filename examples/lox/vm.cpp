@@ -10,8 +10,7 @@
 
 namespace lox {
 
-ObjString::ObjString(std::string_view text, uint64_t h)
-    : Obj(ObjKind::kString), length(static_cast<uint32_t>(text.size())), hash(h) {
+ObjString::ObjString(std::string_view text) : Obj(ObjKind::kString), length(static_cast<uint32_t>(text.size())) {
   std::memcpy(const_cast<char*>(chars()), text.data(), text.size());
 }
 
@@ -78,8 +77,8 @@ bool VM::runtime_error(const char* format, ...) {
 
 ObjString* VM::intern(std::string_view text) {
   if (ObjString* const* found = strings_->find(text)) return *found;
-  const uint64_t hash = tricolor::hash_bytes(text.data(), text.size(), 0);
-  auto* string = tricolor::make<ObjString>(mutator_, tricolor::AdditionalBytes{text.size()}, text, hash);
+  // The intern table hashes the content itself (with its own seed).
+  auto* string = tricolor::make<ObjString>(mutator_, tricolor::AdditionalBytes{text.size()}, text);
   strings_->insert_or_assign(mutator_, string, string);  // roots its arguments while it may collect
   return string;
 }
