@@ -557,6 +557,32 @@ void clear_if_dead(std::atomic<void*>* slot, const IsLive& is_live) {
   void* target = slot->load(std::memory_order_relaxed);
   if (target != nullptr && !is_live(target)) slot->compare_exchange_strong(target, nullptr, std::memory_order_relaxed);
 }
+
+// Nulls both slots of an ephemeron whose key `is_live` rejects. The value is
+// read before the key is cleared: a writer that reuses the emptied pair
+// stores its own value, which the value's compare-exchange then leaves alone.
+template <class IsLive>
+void clear_pair_if_dead(const PendingEphemeron& pair, const IsLive& is_live) {
+  void* key = pair.key_slot->load(std::memory_order_relaxed);
+  if (key == nullptr || is_live(key)) return;
+  void* value = pair.value_slot->load(std::memory_order_relaxed);
+  if (pair.key_slot->compare_exchange_strong(key, nullptr, std::memory_order_relaxed) && value != nullptr)
+    pair.value_slot->compare_exchange_strong(value, nullptr, std::memory_order_relaxed);
+}
+
+// The end of a mark: nulls every weak reference the mark met whose target
+// `is_live` rejects. A pending ephemeron's key was white when the mark ended;
+// its pair loses the value too, which died with the key: a value slot left
+// pointing at it would be shaded, as an old target, by the next store into
+// the pair during a later mark, after the sweep freed it.
+template <class IsLive>
+void clear_dead_weak(MarkShared& shared, const IsLive& is_live) {
+  for (std::atomic<void*>* slot : shared.weak_slots) clear_if_dead(slot, is_live);
+  shared.weak_slots.clear();
+  for (const PendingEphemeron& e : shared.ephemerons) clear_pair_if_dead(e, is_live);
+  shared.ephemerons.clear();
+  global_roots().clear_dead_weak(is_live);
+}
 }  // namespace
 
 size_t Collector::resolve_ephemerons(Marker& marker) {
@@ -590,13 +616,7 @@ size_t Collector::pending_ephemerons() {
 }
 
 void Collector::clear_dead_weak_references() {
-  auto is_live = [this](const void* target) { return !heap_.is_unswept_and_dead(target); };
-  for (std::atomic<void*>* slot : mark_shared_->weak_slots) clear_if_dead(slot, is_live);
-  mark_shared_->weak_slots.clear();
-  // Pending ephemerons: their keys were white when the mark ended.
-  for (const PendingEphemeron& e : mark_shared_->ephemerons) clear_if_dead(e.key_slot, is_live);
-  mark_shared_->ephemerons.clear();
-  global_roots().clear_dead_weak(is_live);
+  clear_dead_weak(*mark_shared_, [this](const void* target) { return !heap_.is_unswept_and_dead(target); });
 }
 
 void Collector::finish_cycle(CycleReport& report, size_t released_before) {
@@ -783,12 +803,7 @@ void Collector::stw_mark(Marker& marker) {
     if (resolve_ephemerons(marker) == 0) break;
     marker.drain();
   }
-  auto is_live = [&](const void* target) { return marker.is_marked(target); };
-  for (std::atomic<void*>* slot : mark_shared_->weak_slots) clear_if_dead(slot, is_live);
-  mark_shared_->weak_slots.clear();
-  for (const PendingEphemeron& e : mark_shared_->ephemerons) clear_if_dead(e.key_slot, is_live);
-  mark_shared_->ephemerons.clear();
-  global_roots().clear_dead_weak(is_live);
+  clear_dead_weak(*mark_shared_, [&](const void* target) { return marker.is_marked(target); });
 }
 
 void Collector::run_stw_cycle(Mutator* self, CycleReason reason) {

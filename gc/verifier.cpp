@@ -62,7 +62,13 @@ class VerifyingVisitor final : public Visitor {
   // unreached key wait, and walk() revisits them until nothing changes.
   void visit_ephemeron(std::atomic<void*>* key_slot, std::atomic<void*>* value_slot) override {
     const void* key = key_slot->load(std::memory_order_acquire);
-    if (key == nullptr) return;
+    if (key == nullptr) {
+      // A pair without a key holds no value: a stale one would be freed
+      // memory by the next sweep, and a store into the pair would shade it.
+      if (const void* value = value_slot->load(std::memory_order_relaxed))
+        fail(value, "is the value of an ephemeron whose key is gone (a value slot left dangling)");
+      return;
+    }
     if (colours_ != nullptr && current_ != nullptr && is_black(current_) && colours_->pending.count(value_slot) == 0) {
       const void* value = value_slot->load(std::memory_order_relaxed);
       if (!is_marked(key)) fail(key, "is the white key of an ephemeron in a black object, not pending (lost ephemeron)");

@@ -65,9 +65,14 @@ struct Bucket {
 template <class K, class V>
 void trace_slot(const Bucket<K, V>& bucket, size_t i, Visitor& visitor) {
   if constexpr (SlotTraits<K>::kWeak) {
-    if (load_slot(bucket.keys[i]).get() == nullptr) return;
-    if constexpr (kSlotHasPointers<V>) visitor.visit_ephemeron(as_atomic_pointer(bucket.keys[i]), as_atomic_pointer(bucket.values[i]));
-    else visitor.visit_weak_slot(as_atomic_pointer(bucket.keys[i]));
+    const bool keyless = load_slot(bucket.keys[i]).get() == nullptr;
+    if constexpr (kSlotHasPointers<V>) {
+      // A keyless pair holds no value; one that does goes on to the verifier.
+      if (keyless && pointer_in(load_slot(bucket.values[i])) == nullptr) return;
+      visitor.visit_ephemeron(as_atomic_pointer(bucket.keys[i]), as_atomic_pointer(bucket.values[i]));
+    } else if (!keyless) {
+      visitor.visit_weak_slot(as_atomic_pointer(bucket.keys[i]));
+    }
   } else {
     if constexpr (kSlotHasPointers<K>) visitor.visit_object(pointer_in(load_slot(bucket.keys[i])));
     if constexpr (kSlotHasPointers<V>) visitor.visit_object(pointer_in(load_slot(bucket.values[i])));

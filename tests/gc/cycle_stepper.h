@@ -4,6 +4,8 @@
 
 #include <tricolor/tricolor.h>
 
+#include <functional>
+
 #include "../../gc/collector.h"
 
 namespace test {
@@ -17,10 +19,13 @@ inline tricolor::gc::GcConfig stepped_config() {
   return config;
 }
 
-// Runs one whole concurrent cycle by hand, `m` being the only mutator.
-inline void run_stepped_cycle(tricolor::gc::Collector& collector, tricolor::Mutator& m) {
+// Runs one whole concurrent cycle by hand, `m` being the only mutator;
+// `while_marking` runs once the mark has begun, before any object is traced.
+inline void run_stepped_cycle(tricolor::gc::Collector& collector, tricolor::Mutator& m,
+                              const std::function<void()>& while_marking = {}) {
   collector.begin_mark(&m, tricolor::gc::CycleReason::kExplicit);
   collector.mark_global_roots();
+  if (while_marking) while_marking();
   collector.scan_mutator_roots(&m);
   do {
     collector.drain_background(SIZE_MAX);

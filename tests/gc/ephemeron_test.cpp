@@ -167,3 +167,29 @@ TEST_CASE("stepped: a pair stored while marking is barriered, and its key's mark
   CHECK(table->pairs[1].key() == nullptr);
   CHECK(table->pairs[1].value() == nullptr);
 }
+
+TEST_CASE("stepped: a pair whose key dies loses its value too, so a later store shades nothing freed") {
+  // The collector once nulled only the key of a dead pair. The value slot
+  // kept pointing at the value the sweep then freed, and the next store into
+  // the pair during a mark shaded that freed memory as its old target.
+  if (!test::quiet_options().concurrent) return;  // a concurrent-mode scenario
+  Counted::reset();
+  gc::Collector collector(test::stepped_config());
+  Mutator m(collector);
+  Persistent<WeakTable> table(make<WeakTable>(m));
+  Persistent<Counted> dying_key(make<Counted>(m, 1));
+  table->pairs[0].set(dying_key.get(), make<Counted>(m, 2));
+  dying_key.reset();  // now only the pair knows key and value
+
+  test::run_stepped_cycle(collector, m);
+  CHECK(Counted::live == 0);
+  CHECK(table->pairs[0].key_slot()->load() == nullptr);
+  CHECK(table->pairs[0].value_slot()->load() == nullptr);
+
+  // The next mark: a new pair goes into the emptied one while marking.
+  Persistent<Counted> key(make<Counted>(m, 3));
+  test::run_stepped_cycle(collector, m, [&] { table->pairs[0].set(key.get(), make<Counted>(m, 4)); });
+  CHECK(Counted::live == 2);
+  REQUIRE(table->pairs[0].value() != nullptr);
+  CHECK(table->pairs[0].value()->id == 4);
+}

@@ -109,3 +109,34 @@ TEST_CASE("ephemeron entries: a value lives only through its key, even when it p
     CHECK((*value)->next.get() == key.get());
   }
 }
+
+TEST_CASE("an entry whose key died keeps no value, which every verified cycle checks") {
+  // A dead key's value slot, left pointing at the swept value, would be
+  // shaded as an old target by the next write into the entry while marking.
+  tricolor::Runtime runtime(verified_options());
+  tricolor::MutatorScope m(runtime);
+  using Side = Map<Weak<test::Counted>, test::Counted*>;
+  Local<Side> side(m, make<Side>(m));
+  test::Counted::reset();
+  constexpr int kEntries = 2000;
+  for (int i = 0; i < kEntries; ++i) {
+    Local<test::Counted> key(m, make<test::Counted>(m, i));
+    side->insert_or_assign(m, key.get(), make<test::Counted>(m, kEntries + i));
+  }
+  runtime.collect();  // every key dies, and its value with it
+  CHECK(test::Counted::live.load() == 0);
+  runtime.collect();  // the verifier walks the table: a keyless entry with a value is fatal
+  // New entries reuse the dead entries' slots, overwriting what they hold.
+  std::vector<tricolor::Persistent<test::Counted>> keys;
+  for (int i = 0; i < kEntries; ++i) {
+    keys.emplace_back(make<test::Counted>(m, i));
+    side->insert_or_assign(m, keys.back().get(), make<test::Counted>(m, kEntries + i));
+  }
+  runtime.collect();
+  CHECK(test::Counted::live.load() == 2 * kEntries);
+  for (auto& key : keys) {
+    const std::optional<test::Counted*> value = side->get(Weak<test::Counted>(key.get()));
+    REQUIRE(value.has_value());
+    CHECK((*value)->id == kEntries + key->id);
+  }
+}
