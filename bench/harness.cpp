@@ -27,15 +27,14 @@ void add_gc_metrics(Metrics& metrics, const tricolor::gc::GcStats& stats) {
   set_metric(metrics, "live_bytes_last_cycle", static_cast<double>(stats.live_bytes));
 }
 
-namespace {
-
-// Prints the "result: impl=... key=value ..." line and flushes stdout.
 void print_result(const std::string& impl, const Metrics& metrics) {
   std::string line = "result: impl=" + impl;
   for (const auto& [name, value] : metrics) line += " " + name + "=" + json_number(value);
   std::printf("%s\n", line.c_str());
   std::fflush(stdout);
 }
+
+namespace {
 
 constexpr const char* kResultPrefix = "result: ";
 
@@ -61,12 +60,11 @@ bool parse_result(const std::string& line, std::string& impl, Metrics& metrics) 
   return !impl.empty();
 }
 
-// Runs one child; returns its exit status (or 128+signal), fills `metrics`.
-int run_child(const std::string& impl, int argc, char** argv, Metrics& metrics, bool& got_result) {
-  std::vector<std::string> args;
-  for (int i = 0; i < argc; ++i) args.emplace_back(argv[i]);
-  args.emplace_back("--impl");
-  args.push_back(impl);
+}  // namespace
+
+int run_result_child(const std::vector<std::string>& command, const std::string& impl, Metrics& metrics,
+                     bool& got_result) {
+  std::vector<std::string> args = command;
   std::vector<char*> child_argv;
   for (auto& arg : args) child_argv.push_back(arg.data());
   child_argv.push_back(nullptr);
@@ -86,8 +84,8 @@ int run_child(const std::string& impl, int argc, char** argv, Metrics& metrics, 
     dup2(fds[1], STDOUT_FILENO);
     close(fds[0]);
     close(fds[1]);
-    execv("/proc/self/exe", child_argv.data());
-    std::perror("execv /proc/self/exe");
+    execv(child_argv[0], child_argv.data());
+    std::fprintf(stderr, "execv %s: %s\n", child_argv[0], std::strerror(errno));
     _exit(127);
   }
   close(fds[1]);
@@ -129,6 +127,8 @@ int run_child(const std::string& impl, int argc, char** argv, Metrics& metrics, 
   return WEXITSTATUS(status);
 }
 
+namespace {
+
 std::string cell(const Metrics& metrics, const char* name, double scale, const char* format) {
   for (const auto& [key, value] : metrics) {
     if (key != name) continue;
@@ -151,7 +151,10 @@ int drive(const std::string& name, const std::vector<std::string>& impls, int ar
     std::fflush(stdout);
     Metrics metrics;
     bool got_result = false;
-    const int status = run_child(impl, argc, argv, metrics, got_result);
+    std::vector<std::string> command = {"/proc/self/exe"};
+    for (int i = 1; i < argc; ++i) command.emplace_back(argv[i]);
+    command.insert(command.end(), {"--impl", impl});
+    const int status = run_result_child(command, impl, metrics, got_result);
     if (status != 0 || !got_result) {
       std::fprintf(stderr, "%s: implementation %s FAILED (exit status %d%s); no record written\n",
                    name.c_str(), impl.c_str(), status, got_result ? "" : ", no result line");

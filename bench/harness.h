@@ -99,6 +99,16 @@ int bench_main(int argc, char** argv, const BenchProgram& program);
 // "NAME: CHECK FAILED: <formatted message>" on stderr; the child then exits 1.
 [[gnu::format(printf, 1, 2)]] void check_failed(const char* format, ...);
 
+// Prints the child's "result: impl=IMPL name=value ..." line and flushes stdout.
+void print_result(const std::string& impl, const Metrics& metrics);
+
+// Runs `command` (command[0]: the executable's path; "/proc/self/exe"
+// re-executes this program) with its stdout passed through to ours, and
+// parses its result line for `impl` into `metrics` (got_result: whether one
+// arrived, well formed). Returns its exit status, 128 + N if signal N killed it.
+int run_result_child(const std::vector<std::string>& command, const std::string& impl, Metrics& metrics,
+                     bool& got_result);
+
 // collections, pause_p50/p99/max_ns, pause_total_ns, ttsp_max_ns,
 // allocated_bytes, live_bytes_last_cycle from a stats snapshot.
 void add_gc_metrics(Metrics& metrics, const tricolor::gc::GcStats& stats);

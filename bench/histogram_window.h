@@ -17,6 +17,7 @@ struct Window {
   const tricolor::Histogram& before;
 
   uint64_t count() const { return after.count() - before.count(); }
+  uint64_t sum() const { return after.sum() - before.sum(); }
   // The highest value in the window: exact if the maximum rose during it,
   // else the upper edge of the highest bucket that gained a value.
   uint64_t max() const {

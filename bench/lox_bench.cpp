@@ -101,11 +101,6 @@ bool parse_stats(const std::string& err, Metrics& metrics) {
   return true;
 }
 
-double median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  return values[(values.size() - 1) / 2];
-}
-
 std::vector<std::string> split(const std::string& list) {
   std::vector<std::string> out;
   std::string item;
@@ -179,7 +174,7 @@ int main(int argc, char** argv) {
     }
     for (const std::string& mode : modes)
       for (const char* metric : {"wall_s", "collections", "pause_p99_ns", "pause_max_ns", "ttsp_max_ns", "peak_rss_bytes"})
-        tricolor_bench::set_metric(results[mode], name + "_" + metric, median(samples[mode][metric]));
+        tricolor_bench::set_metric(results[mode], name + "_" + metric, tricolor_bench::median(samples[mode][metric]));
   }
   tricolor_bench::Record record{"lox", command, {}};
   for (const std::string& mode : modes) record.implementation(mode) = results[mode];

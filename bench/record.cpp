@@ -192,6 +192,43 @@ std::string machine_json() {
   return out;
 }
 
+double median(std::vector<double> values) {
+  if (values.empty()) return 0;
+  std::sort(values.begin(), values.end());
+  return values[(values.size() - 1) / 2];
+}
+
+Metrics median_metrics(const std::vector<Metrics>& runs) {
+  Metrics out;
+  for (const Metrics& run : runs) {
+    for (const auto& [name, value] : run) {
+      if (std::any_of(out.begin(), out.end(), [&](const auto& m) { return m.first == name; })) continue;
+      std::vector<double> values;
+      for (const Metrics& other : runs) {
+        for (const auto& [other_name, other_value] : other) {
+          if (other_name == name) values.push_back(other_value);
+        }
+      }
+      out.emplace_back(name, median(std::move(values)));
+    }
+  }
+  return out;
+}
+
+namespace {
+// {"name": value, ...}
+std::string metrics_json(const Metrics& metrics) {
+  std::string out = "{";
+  bool first = true;
+  for (const auto& [name, value] : metrics) {
+    out += first ? "" : ", ";
+    first = false;
+    out += json_escape(name) + ": " + json_number(value);
+  }
+  return out + "}";
+}
+}  // namespace
+
 std::string to_json(const Record& record) {
   std::string out = "{\n";
   out += "  \"name\": " + json_escape(record.name) + ",\n";
@@ -202,17 +239,22 @@ std::string to_json(const Record& record) {
   for (const auto& [impl, metrics] : record.implementations) {
     out += first_impl ? "\n" : ",\n";
     first_impl = false;
-    out += "    " + json_escape(impl) + ": {";
-    bool first_metric = true;
-    for (const auto& [name, value] : metrics) {
-      out += first_metric ? "" : ", ";
-      first_metric = false;
-      out += json_escape(name) + ": " + json_number(value);
-    }
-    out += "}";
+    out += "    " + json_escape(impl) + ": " + metrics_json(metrics);
   }
-  out += first_impl ? "}\n" : "\n  }\n";
-  out += "}\n";
+  out += first_impl ? "}" : "\n  }";
+  if (!record.runs.empty()) {
+    out += ",\n  \"runs\": {";
+    bool first_runs = true;
+    for (const auto& [impl, runs] : record.runs) {
+      out += first_runs ? "\n" : ",\n";
+      first_runs = false;
+      out += "    " + json_escape(impl) + ": [";
+      for (size_t i = 0; i < runs.size(); ++i) out += (i == 0 ? "\n      " : ",\n      ") + metrics_json(runs[i]);
+      out += "]";
+    }
+    out += "\n  }";
+  }
+  out += "\n}\n";
   return out;
 }
 

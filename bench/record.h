@@ -6,7 +6,10 @@
 //                "versions": {"compiler": ..., "mimalloc": ..., "tricolor": ...,
 //                             "build": "<meson buildtype>"}},
 //    "command": "<the command line, with the GC environment in front>",
-//    "implementations": {IMPL: {METRIC: number, ...}, ...}}
+//    "implementations": {IMPL: {METRIC: number, ...}, ...},
+//    "runs": {IMPL: [{METRIC: number, ...}, ...], ...}}   (repeated runs only)
+// A benchmark that repeats its runs (alternating the implementations) keeps
+// every run under "runs" and the medians under "implementations".
 // Metric names are flat and carry their unit (wall_s, ops_per_s, pause_p99_ns,
 // peak_rss_bytes, collections). A metric that does not apply to an
 // implementation (pauses of manual memory management) is left out, never 0.
@@ -34,9 +37,17 @@ struct Record {
   std::string command;
   std::vector<std::pair<std::string, Metrics>> implementations;
 
+  // Every run of each implementation, in run order, for a repeated benchmark.
+  std::vector<std::pair<std::string, std::vector<Metrics>>> runs;
+
   // The metrics of `impl`, added (empty) on first use.
   Metrics& implementation(std::string_view impl);
 };
+
+// The lower median of `values` (0 if empty).
+double median(std::vector<double> values);
+// Each metric's median over the runs that report it, in first-seen order.
+Metrics median_metrics(const std::vector<Metrics>& runs);
 
 // Removes "--out DIR" / "--out=DIR" from argv (so later parsers never see it)
 // and returns the output directory: the flag, else $TRICOLOR_BENCH_OUT, else
