@@ -225,6 +225,11 @@ int main(int argc, char** argv) {
                      ManualTrees trees;
                      return binarytrees(trees, depth);
                    }},
+#ifdef TRICOLOR_BENCH_BOEHM
+              // The Boehm GC peer (bench/peers/boehm), its own program.
+              {.name = "boehm", .external_program = TRICOLOR_BENCH_BOEHM},
+              {.name = "boehm_incremental", .external_program = TRICOLOR_BENCH_BOEHM, .by_default = false},
+#endif
           },
       .title =
           [&](const std::string& impl) {

@@ -321,6 +321,11 @@ int main(int argc, char** argv) {
                      ManualHeap heap;
                      return measured(gcbench(heap));
                    }},
+#ifdef TRICOLOR_BENCH_BOEHM
+              // The Boehm GC peer (bench/peers/boehm), its own program.
+              {.name = "boehm", .external_program = TRICOLOR_BENCH_BOEHM},
+              {.name = "boehm_incremental", .external_program = TRICOLOR_BENCH_BOEHM},
+#endif
           },
       .title = [](const std::string& impl) { return "Garbage Collector Test (GCBench), implementation " + impl; },
       .add_metrics =

@@ -139,29 +139,38 @@ std::string cell(const Metrics& metrics, const char* name, double scale, const c
   return "-";
 }
 
-// Runs `argv[0] ARGS... --impl IMPL` for each implementation (re-executing
-// /proc/self/exe so peak RSS is per implementation), passes the children's
-// output through, collects their result lines, writes OUT/NAME.json and
-// prints a summary table. Returns the process exit status.
-int drive(const std::string& name, const std::vector<std::string>& impls, int argc, char** argv,
-          const std::string& out_dir, const std::string& command) {
-  Record record{name, command, {}};
-  for (const auto& impl : impls) {
-    std::printf("== %s: %s ==\n", name.c_str(), impl.c_str());
-    std::fflush(stdout);
-    Metrics metrics;
-    bool got_result = false;
-    std::vector<std::string> command = {"/proc/self/exe"};
-    for (int i = 1; i < argc; ++i) command.emplace_back(argv[i]);
-    command.insert(command.end(), {"--impl", impl});
-    const int status = run_result_child(command, impl, metrics, got_result);
-    if (status != 0 || !got_result) {
-      std::fprintf(stderr, "%s: implementation %s FAILED (exit status %d%s); no record written\n",
-                   name.c_str(), impl.c_str(), status, got_result ? "" : ", no result line");
-      return status != 0 ? status : 1;
+// Runs `PROGRAM ARGS... --impl IMPL` for each implementation, `repeat` times
+// alternating (PROGRAM: /proc/self/exe, re-executed so peak RSS is per
+// implementation, or a peer's program), passes the children's output
+// through, collects their result lines, writes OUT/NAME.json and prints a
+// summary table of the medians. Returns the process exit status.
+int drive(const std::string& name, const std::vector<const Implementation*>& impls, int repeat, int argc,
+          char** argv, const std::string& out_dir, const std::string& command) {
+  Record record{name, command, {}, {}};
+  for (const Implementation* impl : impls) record.runs.emplace_back(impl->name, std::vector<Metrics>{});
+  for (int r = 1; r <= repeat; ++r) {
+    for (size_t i = 0; i < impls.size(); ++i) {
+      const std::string& impl = impls[i]->name;
+      if (repeat == 1) std::printf("== %s: %s ==\n", name.c_str(), impl.c_str());
+      else std::printf("== %s: %s, run %d of %d ==\n", name.c_str(), impl.c_str(), r, repeat);
+      std::fflush(stdout);
+      Metrics metrics;
+      bool got_result = false;
+      std::vector<std::string> child = {impls[i]->external_program.empty() ? "/proc/self/exe"
+                                                                            : impls[i]->external_program};
+      for (int a = 1; a < argc; ++a) child.emplace_back(argv[a]);
+      child.insert(child.end(), {"--impl", impl});
+      const int status = run_result_child(child, impl, metrics, got_result);
+      if (status != 0 || !got_result) {
+        std::fprintf(stderr, "%s: implementation %s FAILED (exit status %d%s); no record written\n",
+                     name.c_str(), impl.c_str(), status, got_result ? "" : ", no result line");
+        return status != 0 ? status : 1;
+      }
+      record.runs[i].second.push_back(std::move(metrics));
     }
-    record.implementation(impl) = std::move(metrics);
   }
+  for (const auto& [impl, runs] : record.runs) record.implementation(impl) = median_metrics(runs);
+  if (repeat == 1) record.runs.clear();
   std::string path;
   try {
     path = write_record(record, out_dir);
@@ -203,7 +212,8 @@ int drive(const std::string& name, const std::vector<std::string>& impls, int ar
     }
     if (shown) columns.push_back(&column);
   }
-  std::printf("\n%s on %u cores, %s\n", name.c_str(), cpu_cores(), cpu_model().c_str());
+  std::printf("\n%s on %u cores, %s%s\n", name.c_str(), cpu_cores(), cpu_model().c_str(),
+              repeat > 1 ? (", medians of " + std::to_string(repeat) + " alternating runs").c_str() : "");
   std::string header;
   for (const Column* column : columns) {
     header += (header.empty() ? "" : " ");
@@ -247,8 +257,9 @@ int run_impl(const BenchProgram& program, const std::string& impl) {
     if (candidate.name == impl) implementation = &candidate;
     known += (known.empty() ? "" : ", ") + candidate.name;
   }
-  if (implementation == nullptr) {
-    std::fprintf(stderr, "%s: unknown implementation '%s' (%s)\n", name, impl.c_str(), known.c_str());
+  if (implementation == nullptr || !implementation->external_program.empty()) {
+    std::fprintf(stderr, "%s: unknown implementation '%s' (%s; a peer's runs its own program)\n", name, impl.c_str(),
+                 known.c_str());
     return 2;
   }
   for (const auto& [variable, value] : implementation->environment) {
@@ -302,10 +313,11 @@ void usage(FILE* to, const BenchProgram& program) {
     impls += (impls.empty() ? "" : "|") + implementation.name;
   }
   std::fprintf(to,
-               "usage: bench_%s%s [--impl %s] [--out DIR]\n"
+               "usage: bench_%s%s [--impl %s] [--impls A,B] [--repeat R] [--out DIR]\n"
                "%s"
-               "  without --impl: run every implementation in a child process and write DIR/%s.json\n"
-               "  (DIR: --out, else $TRICOLOR_BENCH_OUT, else bench/out)\n",
+               "  without --impl: run the implementations (--impls, default: all but the opt-in ones)\n"
+               "  in child processes, R times alternating (default 1: medians of R runs), and write\n"
+               "  DIR/%s.json (DIR: --out, else $TRICOLOR_BENCH_OUT, else bench/out)\n",
                program.name.c_str(), flags.c_str(), impls.c_str(), help.c_str(), program.name.c_str());
 }
 
@@ -339,17 +351,25 @@ int bench_main(int argc, char** argv, const BenchProgram& program) {
   const std::string command = command_line(argc, argv);
   const std::string out_dir = take_out_dir(argc, argv);
   std::string impl;
+  std::string impl_list;
+  std::string repeat_text = "1";
   int forwarded = 1;  // the program's flags are passed on to the children by the driver
   for (int i = 1; i < argc; ++i) {
     std::string value;
     bool separate = false;
     const Flag* flag = nullptr;
     const bool is_impl = match_flag("--impl", argc, argv, i, value, separate);
-    for (size_t f = 0; !is_impl && flag == nullptr && f < program.flags.size(); ++f) {
+    const bool is_impls = !is_impl && match_flag("--impls", argc, argv, i, value, separate);
+    const bool is_repeat = !is_impl && !is_impls && match_flag("--repeat", argc, argv, i, value, separate);
+    for (size_t f = 0; !is_impl && !is_impls && !is_repeat && flag == nullptr && f < program.flags.size(); ++f) {
       if (match_flag(program.flags[f].name, argc, argv, i, value, separate)) flag = &program.flags[f];
     }
     if (is_impl) {
       impl = value;
+    } else if (is_impls) {
+      impl_list = value;
+    } else if (is_repeat) {
+      repeat_text = value;
     } else if (flag != nullptr) {
       if (!flag->parse(value)) {
         std::fprintf(stderr, "bench_%s: %s expects %s, got '%s'\n", program.name.c_str(), flag->name.c_str(),
@@ -371,9 +391,38 @@ int bench_main(int argc, char** argv, const BenchProgram& program) {
   argc = forwarded;
   argv[argc] = nullptr;
   if (!impl.empty()) return run_impl(program, impl);
-  std::vector<std::string> impls;
-  for (const Implementation& implementation : program.implementations) impls.push_back(implementation.name);
-  return drive(program.name, impls, argc, argv, out_dir, command);
+  char* end = nullptr;
+  const long repeat = std::strtol(repeat_text.c_str(), &end, 10);
+  if (end == repeat_text.c_str() || *end != '\0' || repeat < 1 || repeat > 100) {
+    std::fprintf(stderr, "bench_%s: --repeat expects an integer in 1..100, got '%s'\n", program.name.c_str(),
+                 repeat_text.c_str());
+    return 2;
+  }
+  std::vector<const Implementation*> impls;
+  std::string known;
+  for (const Implementation& implementation : program.implementations) {
+    known += (known.empty() ? "" : ", ") + implementation.name;
+    if (impl_list.empty() && implementation.by_default) impls.push_back(&implementation);
+  }
+  std::istringstream names(impl_list);
+  for (std::string name; std::getline(names, name, ',');) {
+    const Implementation* found = nullptr;
+    for (const Implementation& implementation : program.implementations) {
+      if (implementation.name == name) found = &implementation;
+    }
+    if (found == nullptr) {
+      std::fprintf(stderr, "bench_%s: --impls: unknown implementation '%s' (%s)\n", program.name.c_str(),
+                   name.c_str(), known.c_str());
+      return 2;
+    }
+    impls.push_back(found);
+  }
+  if (impls.empty()) {
+    std::fprintf(stderr, "bench_%s: --impls expects a comma-separated list of %s\n", program.name.c_str(),
+                 known.c_str());
+    return 2;
+  }
+  return drive(program.name, impls, static_cast<int>(repeat), argc, argv, out_dir, command);
 }
 
 }  // namespace tricolor_bench

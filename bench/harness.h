@@ -7,8 +7,9 @@
 // implementation, the metrics, the result line and the exit status. The
 // collector metrics and Stopwatch are also used by alloc_bench.
 //
-// Command line: PROGRAM [FLAG VALUE]... [--impl IMPL] [--out DIR], where each
-// FLAG is one of the program's flags ("--flag V" or "--flag=V").
+// Command line: PROGRAM [FLAG VALUE]... [--impl IMPL] [--impls A,B] [--repeat R]
+// [--out DIR], where each FLAG is one of the program's flags ("--flag V" or
+// "--flag=V").
 //   With --impl, the process is a child: it prints the program's title, runs
 //   IMPL once and prints its own output on stdout and, last, exactly one line
 //     result: impl=IMPL wall_s=1.25 ops_per_s=... peak_rss_bytes=...
@@ -17,8 +18,11 @@
 //   1; an unknown implementation or a Runtime that cannot start exits 2.
 //   Without --impl, the process is the driver: it re-executes itself once per
 //   implementation with the program's flags and `--impl IMPL` (so peak RSS is
-//   per implementation), writes OUT/NAME.json (see record.h) and prints a
-//   summary table; if a child fails, it exits non-zero and writes no record.
+//   per implementation; a peer's own program instead), writes OUT/NAME.json
+//   (see record.h) and prints a summary table; if a child fails, it exits
+//   non-zero and writes no record. --impls picks the implementations (default:
+//   those run by default); --repeat R runs them R times, alternating (A B A B),
+//   and records the medians and every run.
 #pragma once
 
 #include <chrono>
@@ -46,14 +50,14 @@ struct Measured {
 };
 
 // One implementation of the algorithm. Exactly one of with_collector,
-// with_runtime and without_collector is set.
+// with_runtime, without_collector and external_program is set.
 struct Implementation {
   std::string name;  // the --impl value, the record's implementation key
   // Runs with a fresh tricolor::Runtime (configured from GOGC, GOMEMLIMIT,
   // GODEBUG, TRICOLOR_*) whose collector metrics are then reported.
-  std::function<Measured(tricolor::Mutator& mutator)> with_collector;
+  std::function<Measured(tricolor::Mutator& mutator)> with_collector{};
   // Runs without a collector (manual memory management).
-  std::function<Measured()> without_collector;
+  std::function<Measured()> without_collector{};
   // (The fields below have default initializers so that programs which do not
   // use them may leave them out of their designated initializers.)
   // As with_collector, for a program that also needs the Runtime itself (to
@@ -64,6 +68,11 @@ struct Implementation {
   // Runtime, e.g. {"TRICOLOR_MODE", "stw"}: `--impl IMPL` alone reproduces
   // the implementation whatever the caller's environment says.
   std::vector<std::pair<std::string, std::string>> environment{};
+  // A peer built as another program (bench/peers/boehm): the driver runs
+  // `external_program FLAGS... --impl NAME`, which prints the same result line.
+  std::string external_program{};
+  // Whether the driver runs it without --impls (a slow peer may opt out).
+  bool by_default = true;
 };
 
 // A flag of the program that takes a value; the driver forwards it to the children.

@@ -38,7 +38,7 @@ struct Record {
   std::vector<std::pair<std::string, Metrics>> implementations;
 
   // Every run of each implementation, in run order, for a repeated benchmark.
-  std::vector<std::pair<std::string, std::vector<Metrics>>> runs;
+  std::vector<std::pair<std::string, std::vector<Metrics>>> runs{};
 
   // The metrics of `impl`, added (empty) on first use.
   Metrics& implementation(std::string_view impl);
