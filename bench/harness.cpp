@@ -34,6 +34,11 @@ void print_result(const std::string& impl, const Metrics& metrics) {
   std::fflush(stdout);
 }
 
+double gc_cpu_share(uint64_t marker_cpu_ns, uint64_t global_stop_ns, double seconds) {
+  const double cores = cpu_cores();
+  return (static_cast<double>(marker_cpu_ns) + static_cast<double>(global_stop_ns) * cores) / (seconds * 1e9 * cores);
+}
+
 namespace {
 
 constexpr const char* kResultPrefix = "result: ";
@@ -286,6 +291,9 @@ int run_impl(const BenchProgram& program, const std::string& impl) {
     add_time_metrics(metrics, measured);
     const tricolor::Stats stats = runtime->stats();
     add_gc_metrics(metrics, stats);
+    set_metric(metrics, "gc_cpu_share",
+               gc_cpu_share(stats.assist_cpu_ns + stats.background_cpu_ns + stats.idle_cpu_ns,
+                            stats.global_pause_ns.sum(), measured.seconds));
     if (program.add_collector_metrics) program.add_collector_metrics(metrics, stats);
   } else {
     measured = implementation->without_collector();

@@ -118,6 +118,11 @@ void print_result(const std::string& impl, const Metrics& metrics);
 int run_result_child(const std::vector<std::string>& command, const std::string& impl, Metrics& metrics,
                      bool& got_result);
 
+// The collector's share of the machine's CPU over `seconds`, counted as Go's
+// GCCPUFraction counts it: the markers' CPU (assists, background, idle) plus
+// every core for the length of each global stop (the world stopped on all).
+double gc_cpu_share(uint64_t marker_cpu_ns, uint64_t global_stop_ns, double seconds);
+
 // collections, pause_p50/p99/max_ns, pause_total_ns, ttsp_max_ns,
 // allocated_bytes, live_bytes_last_cycle from a stats snapshot.
 void add_gc_metrics(Metrics& metrics, const tricolor::gc::GcStats& stats);

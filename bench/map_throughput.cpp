@@ -39,7 +39,7 @@
 //   absl         absl::flat_hash_map<uint64_t, uint64_t> (absl::Hash), if
 //                libabsl-dev was found at configure time.
 //   go           the Go peer (bench/peers/go/mapbench, built beside this
-//                program by build_mapbench.sh) run after the C++ benchmarks
+//                program by bench/peers/go/build.sh) run after the C++ benchmarks
 //                with -mode throughput and the same sizes, reps and min-time;
 //                its flat metrics are merged unchanged. Skipped, with a
 //                message, if the binary is missing (--go-peer PATH,

@@ -308,7 +308,7 @@ class GarbageChurn {
 // ----------------------------------------------------------- the Go peer ----
 
 // The Go peer binary: $MAPBENCH_GO if set, else `mapbench` beside this
-// executable (bench/peers/go/build_mapbench.sh builds it there).
+// executable (bench/peers/go/build.sh mapbench builds it there).
 inline std::string default_go_peer() {
   if (const char* env = std::getenv("MAPBENCH_GO"); env != nullptr && *env != '\0') return env;
   char self[4096];
@@ -352,7 +352,7 @@ inline bool run_go_peer(const std::string& binary, const std::vector<std::string
   missing = false;
   if (access(binary.c_str(), X_OK) != 0) {
     missing = true;
-    why = "Go peer " + binary + " not found (bench/peers/go/build_mapbench.sh builds it; needs go)";
+    why = "Go peer " + binary + " not found (bench/peers/go/build.sh mapbench builds it; needs go)";
     return false;
   }
   char out_path[] = "/tmp/mapbench-XXXXXX";

@@ -245,15 +245,23 @@ void own_map_rounds(tricolor::Runtime& rt, const Workload& w, tricolor::MapOptio
   const uint64_t e = w.entries;
   do {
     map = tricolor::make<OwnMap>(m, options);
+    // Each loop polls its safepoint once per step, untimed, as an
+    // interpreter polls at its back-edges (an erase never allocates, so
+    // without the poll a loop of them would hold every handshake back).
     for (uint64_t k = 0; k < e; ++k) {
       timed_assign(r, rt, t, [&] { map->insert_or_assign(m, k, tricolor::make<Value>(m, sentinel.get(), k)); },
                    map->size());
+      m.safepoint();
     }
     for (uint64_t k = 0; k < e; ++k) {
       timed_assign(r, rt, t, [&] { map->insert_or_assign(m, k, tricolor::make<Value>(m, sentinel.get(), k + 1)); },
                    map->size());
+      m.safepoint();
     }
-    for (uint64_t k = 0; k < e; k += 2) timed_erase(r, [&] { map->erase(m, k); });
+    for (uint64_t k = 0; k < e; k += 2) {
+      timed_erase(r, [&] { map->erase(m, k); });
+      m.safepoint();
+    }
     if (map->size() != e - w.erases_per_round()) {
       r.failure = "map size " + std::to_string(map->size()) + " after a round, expected " +
                   std::to_string(e - w.erases_per_round());
@@ -296,12 +304,17 @@ void shared_map_rounds(tricolor::Runtime& rt, const Workload& w, tricolor::MapOp
     for (uint64_t k = 0; k < e; ++k) {
       timed_assign(r, rt, t, [&] { map->insert_or_assign(m, k * T + t, tricolor::make<Value>(m, sentinel.get(), k)); },
                    k);
+      m.safepoint();
     }
     for (uint64_t k = 0; k < e; ++k) {
       timed_assign(r, rt, t,
                    [&] { map->insert_or_assign(m, k * T + t, tricolor::make<Value>(m, sentinel.get(), k + 1)); }, e);
+      m.safepoint();
     }
-    for (uint64_t k = 0; k < e; k += 2) timed_erase(r, [&] { map->erase(m, k * T + t); });
+    for (uint64_t k = 0; k < e; k += 2) {
+      timed_erase(r, [&] { map->erase(m, k * T + t); });
+      m.safepoint();
+    }
     ++r.rounds;
     wait();
     if (t == 0) {
@@ -367,6 +380,7 @@ int run_tricolor(const std::string& impl, const Workload& w, const std::string& 
     build_live_tree(m, tree, n);
     build_s = static_cast<double>(now_ns() - build_start) * 1e-9;
     std::printf("live tree: %" PRIu64 " nodes built in %.2f s\n", n, build_s);
+    rt->collect();  // the timed phase starts from the live heap alone (the Go peer: runtime.GC())
 
     before = rt->stats();
     map_before = tricolor::map_stats();
@@ -446,13 +460,6 @@ int run_tricolor(const std::string& impl, const Workload& w, const std::string& 
                 " stop-the-world cycles;";
   }
 
-  // GC CPU as Go counts it (GCCPUFraction): the markers' CPU, plus every
-  // core for the length of each global stop (the world is stopped on all).
-  const auto global_stop_ns = static_cast<double>(global.sum());
-  const double gc_cpu_ns = static_cast<double>((after.assist_cpu_ns - before.assist_cpu_ns) +
-                                               (after.background_cpu_ns - before.background_cpu_ns) +
-                                               (after.idle_cpu_ns - before.idle_cpu_ns)) +
-                           global_stop_ns * tricolor_bench::cpu_cores();
   set_metric(metrics, "wall_s", wall_s);
   set_metric(metrics, "ops_per_s", static_cast<double>(all.assignments) / wall_s);
   set_metric(metrics, "assignments", static_cast<double>(all.assignments));
@@ -474,7 +481,11 @@ int run_tricolor(const std::string& impl, const Workload& w, const std::string& 
   set_metric(metrics, "assign_max_ns", static_cast<double>(all.assign.max()));
   set_metric(metrics, "erase_p999_ns", static_cast<double>(all.erase.percentile(0.999)));
   set_metric(metrics, "erase_max_ns", static_cast<double>(all.erase.max()));
-  set_metric(metrics, "gc_cpu_share", gc_cpu_ns / (wall_s * 1e9 * tricolor_bench::cpu_cores()));
+  set_metric(metrics, "gc_cpu_share",
+             tricolor_bench::gc_cpu_share((after.assist_cpu_ns - before.assist_cpu_ns) +
+                                              (after.background_cpu_ns - before.background_cpu_ns) +
+                                              (after.idle_cpu_ns - before.idle_cpu_ns),
+                                          global.sum(), wall_s));
   set_metric(metrics, "heap_goal_bytes",
              after.heap_goal_bytes == SIZE_MAX ? NAN : static_cast<double>(after.heap_goal_bytes));
   set_metric(metrics, "live_bytes_last_cycle", static_cast<double>(after.live_bytes));
@@ -628,7 +639,7 @@ int drive(const Workload& w, std::vector<std::string> impls, int repeat, std::st
           bool trace, const std::string& out_dir, const std::string& command) {
   if (no_go) std::erase(impls, std::string("go"));
   if (std::find(impls.begin(), impls.end(), "go") != impls.end() && access(go_peer.c_str(), X_OK) != 0) {
-    std::fprintf(stderr, "stw_assign: Go peer %s not found (bench/peers/go/build_stwassign.sh builds it; needs go): "
+    std::fprintf(stderr, "stw_assign: Go peer %s not found (bench/peers/go/build.sh stwassign builds it; needs go): "
                  "the go column is skipped\n", go_peer.c_str());
     std::erase(impls, std::string("go"));
   }
