@@ -670,11 +670,15 @@ bool Collector::take_background_credit(size_t& debt) {
   return debt < kMinAssistObjects;
 }
 
-void Collector::pay_assist_debt(Mutator& self) { pay_debt(self, self.assist_debt_objects(), SIZE_MAX); }
+void Collector::pay_assist_debt(Mutator& self) {
+  // mark_plan_ is published before the phase (begin_mark); pay_debt checks the phase.
+  const bool past_hard_goal = heap_.heap_live_bytes() >= mark_plan_.hard_goal_bytes;
+  pay_debt(self, self.assist_debt_objects(), SIZE_MAX, past_hard_goal ? kAssistBudgetPastHardGoalNs : kAssistBudgetNs);
+}
 
 void Collector::pay_deferred_debt_slice(Mutator& self) { pay_debt(self, self.deferred_debt_objects(), 1); }
 
-void Collector::pay_debt(Mutator& self, size_t& debt, size_t max_slices) {
+void Collector::pay_debt(Mutator& self, size_t& debt, size_t max_slices, uint64_t budget_ns) {
   if (debt < kMinAssistObjects) return;
   // The GC is over its CPU share: no assists, let the heap overshoot instead.
   if (limited_.load(std::memory_order_relaxed)) [[unlikely]] {
@@ -688,6 +692,7 @@ void Collector::pay_debt(Mutator& self, size_t& debt, size_t max_slices) {
   }
   if (take_background_credit(debt)) return;
   const uint64_t started = thread_cpu_ns();
+  const uint64_t started_wall = budget_ns == UINT64_MAX ? 0 : now_ns();
   {
     Timeline::Scope span(timeline_, "assist", "gc.assist");
     Marker marker(heap_, *mark_shared_, /*exclusive=*/false);
@@ -701,6 +706,7 @@ void Collector::pay_debt(Mutator& self, size_t& debt, size_t max_slices) {
       // No work to be had: the background markers are ahead; forgive the rest.
       debt = out_of_work ? 0 : debt - std::min(debt, marker.traced_objects() - before);
       if (debt < kMinAssistObjects || slices == max_slices) break;
+      if (budget_ns != UINT64_MAX && now_ns() - started_wall >= budget_ns) break;  // the rest is carried
       if (self.safepoint_requested()) {
         marker.publish();  // stopped, it must hold no grey object
         self.safepoint();

@@ -68,6 +68,14 @@ class Collector {
   // Assists start only once a mutator owes this many objects of mark work,
   // so that a few small refills do not each pay for setting up a marker.
   static constexpr size_t kMinAssistObjects = 32;
+  // One allocation slow path assists for at most this long and carries the
+  // rest of its debt to its next one, so that no single allocation stalls for
+  // a whole mark's worth of work (Go's assists are unbounded: an assignment
+  // there can stall for most of a mark). Past the mark's hard goal the heap
+  // must stop growing, and a slow path assists four times as long: the
+  // allocating thread then spends most of its time marking.
+  static constexpr uint64_t kAssistBudgetNs = 200'000;
+  static constexpr uint64_t kAssistBudgetPastHardGoalNs = 800'000;
 
   explicit Collector(GcConfig config);
   Collector(const Collector&) = delete;
@@ -190,7 +198,8 @@ class Collector {
   void clear_dead_weak_references();
   void finish_cycle(CycleReport& report, size_t released_before);
   void add_assist_debt(Mutator& self, size_t bytes, bool deferred = false);
-  void pay_debt(Mutator& self, size_t& debt, size_t max_slices);
+  // Assists in slices until `debt` is paid, `max_slices` ran or `budget_ns` passed.
+  void pay_debt(Mutator& self, size_t& debt, size_t max_slices, uint64_t budget_ns = UINT64_MAX);
   bool take_background_credit(size_t& debt);
   void recompute_goal_locked();
   void update_cpu_limiter();
