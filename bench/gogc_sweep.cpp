@@ -1,5 +1,6 @@
 // gogc_sweep.cpp — the tuning sweep behind docs/TUNING.md: the stw_assign
-// workload (shortened) and GCBench under each GOGC in {25, 50, 100, 200, 400}
+// workload (shortened: 5 s, 1 M entries, 64 MiB live, so that each setting
+// runs several cycles) and GCBench under each GOGC in {25, 50, 100, 200, 400}
 // and under GOGC=off with GOMEMLIMIT at 1.2x, 1.5x and 2x the live heap.
 //
 // Each setting is one child process (bench_stw_assign --impl tricolor, or
@@ -55,9 +56,9 @@ std::string beside_this_program(const char* name) {
 int main(int argc, char** argv) {
   const std::string command = tricolor_bench::command_line(argc, argv);
   const std::string out_dir = tricolor_bench::take_out_dir(argc, argv);
-  std::string seconds = "4";
-  std::string entries = "2000000";
-  std::string live_mb = "256";
+  std::string seconds = "5";
+  std::string entries = "1000000";
+  std::string live_mb = "64";
   for (int i = 1; i < argc; ++i) {
     std::string value;
     uint64_t number = 0;
@@ -72,7 +73,7 @@ int main(int argc, char** argv) {
       live_mb = value;
     } else {
       std::fprintf(stderr,
-                   "usage: bench_gogc_sweep [--seconds D (4)] [--entries E (2000000)] [--live-mb L (256)] [--out DIR]\n"
+                   "usage: bench_gogc_sweep [--seconds D (5)] [--entries E (1000000)] [--live-mb L (64)] [--out DIR]\n"
                    "  (bad or unknown argument '%s')\n",
                    argv[i]);
       return 2;
