@@ -672,6 +672,7 @@ bool Collector::take_background_credit(size_t& debt) {
 
 void Collector::pay_assist_debt(Mutator& self) {
   // mark_plan_ is published before the phase (begin_mark); pay_debt checks the phase.
+  if (mark_plan_.memory_limited) return pay_debt(self, self.assist_debt_objects(), SIZE_MAX);
   const bool past_hard_goal = heap_.heap_live_bytes() >= mark_plan_.hard_goal_bytes;
   pay_debt(self, self.assist_debt_objects(), SIZE_MAX, past_hard_goal ? kAssistBudgetPastHardGoalNs : kAssistBudgetNs);
 }

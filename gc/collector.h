@@ -68,12 +68,13 @@ class Collector {
   // Assists start only once a mutator owes this many objects of mark work,
   // so that a few small refills do not each pay for setting up a marker.
   static constexpr size_t kMinAssistObjects = 32;
-  // One allocation slow path assists for at most this long and carries the
-  // rest of its debt to its next one, so that no single allocation stalls for
-  // a whole mark's worth of work (Go's assists are unbounded: an assignment
-  // there can stall for most of a mark). Past the mark's hard goal the heap
-  // must stop growing, and a slow path assists four times as long: the
-  // allocating thread then spends most of its time marking.
+  // Without a memory limit, one allocation slow path assists for at most
+  // this long and carries the rest of its debt to its next one, so that no
+  // single allocation stalls for a whole mark's worth of work (Go's assists
+  // are unbounded: an assignment there can stall for most of a mark). Past
+  // the mark's hard goal a slow path assists four times as long: the
+  // allocating thread then spends most of its time marking. With a memory
+  // limit the heap must hold to it, and an allocation pays its whole debt.
   static constexpr uint64_t kAssistBudgetNs = 200'000;
   static constexpr uint64_t kAssistBudgetPastHardGoalNs = 800'000;
 

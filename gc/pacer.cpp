@@ -138,7 +138,8 @@ double Pacer::assist_work_per_byte() const {
 }
 
 MarkPlan Pacer::plan_mark(size_t heap_at_mark_start_bytes) const {
-  return MarkPlan{goal_bytes_, hard_goal_bytes(), expected_scan_bytes_, heap_at_mark_start_bytes};
+  return MarkPlan{goal_bytes_, hard_goal_bytes(), expected_scan_bytes_, heap_at_mark_start_bytes,
+                  settings_.memory_limit_bytes != INT64_MAX};
 }
 
 double MarkPlan::assist_work_per_byte_at(size_t heap_live_bytes, size_t scan_done_bytes) const {

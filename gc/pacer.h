@@ -133,6 +133,7 @@ struct MarkPlan {
   size_t hard_goal_bytes = kNoHeapGoal;
   size_t expected_scan_bytes = 0;
   size_t heap_at_mark_start_bytes = 0;
+  bool memory_limited = false;  // a GOMEMLIMIT is set: the heap must hold to it
 
   // Bytes of mark work to do per byte allocated, given the heap now and the
   // mark work done so far (assists plus background), so that the work left is
