@@ -671,10 +671,16 @@ bool Collector::take_background_credit(size_t& debt) {
 }
 
 void Collector::pay_assist_debt(Mutator& self) {
-  // mark_plan_ is published before the phase (begin_mark); pay_debt checks the phase.
-  if (mark_plan_.memory_limited) return pay_debt(self, self.assist_debt_objects(), SIZE_MAX);
-  const bool past_hard_goal = heap_.heap_live_bytes() >= mark_plan_.hard_goal_bytes;
-  pay_debt(self, self.assist_debt_objects(), SIZE_MAX, past_hard_goal ? kAssistBudgetPastHardGoalNs : kAssistBudgetNs);
+  // mark_plan_ is read only after an acquire load of the mark phase: it is
+  // published before the phase (begin_mark), and this mutator reaches no
+  // safepoint before reading it, so the next mark cannot rewrite it meanwhile
+  // (the same protocol as charge_assist). Outside a mark, pay_debt forgives.
+  uint64_t budget_ns = UINT64_MAX;
+  if (phase_.load(std::memory_order_acquire) == Phase::kMark && !mark_plan_.memory_limited) {
+    const bool past_hard_goal = heap_.heap_live_bytes() >= mark_plan_.hard_goal_bytes;
+    budget_ns = past_hard_goal ? kAssistBudgetPastHardGoalNs : kAssistBudgetNs;
+  }
+  pay_debt(self, self.assist_debt_objects(), SIZE_MAX, budget_ns);
 }
 
 void Collector::pay_deferred_debt_slice(Mutator& self) { pay_debt(self, self.deferred_debt_objects(), 1); }
