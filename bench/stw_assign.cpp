@@ -45,6 +45,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <sys/mman.h>
 #include <tricolor/tricolor.h>
 #include <vector>
 
@@ -493,6 +494,10 @@ int run_tricolor(const std::string& impl, const Workload& w, const std::string& 
              static_cast<double>(map_after.evacuated_by_mutators - map_before.evacuated_by_mutators));
   set_metric(metrics, "evacuated_by_workers",
              static_cast<double>(map_after.evacuated_by_workers - map_before.evacuated_by_workers));
+  set_metric(metrics, "tables_prefaulted",
+             static_cast<double>(map_after.tables_prefaulted - map_before.tables_prefaulted));
+  set_metric(metrics, "tables_not_prefaulted",
+             static_cast<double>(map_after.tables_not_prefaulted - map_before.tables_not_prefaulted));
   set_metric(metrics, "tree_build_s", build_s);
   set_metric(metrics, "peak_rss_bytes", tricolor_bench::peak_rss_bytes());
 
@@ -524,6 +529,84 @@ int run_tricolor(const std::string& impl, const Workload& w, const std::string& 
     return 1;
   }
   tricolor_bench::print_result(impl, metrics);
+  return 0;
+}
+
+// ------------------------------------------------------------------- floor --
+
+// `--impls floor`: what this machine allows one assignment at best. Any
+// assignment touches at least one bucket at a random address of a heap of
+// some gigabytes; here T threads each time, for D seconds, one read-modify-
+// write of a random 8-byte word in a region of `floor_mb` MiB (transparent
+// huge pages, every page touched before the timing, like a warm heap): no
+// allocation, no map, no collector. On a virtual machine whose host maps
+// guest memory lazily, even that has a tail (bench/RESULTS.md).
+int run_floor(const Workload& w, uint64_t floor_mb, const std::string& histograms_path) {
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
+  std::printf("stw_assign (floor): threads=%" PRIu64 " seconds=%g region=%" PRIu64 " MiB\n", w.threads, w.seconds,
+              floor_mb);
+  const size_t bytes = static_cast<size_t>(floor_mb) << 20;
+  constexpr size_t kHuge = size_t{2} << 20;
+  void* mapping = mmap(nullptr, bytes + kHuge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (mapping == MAP_FAILED) {
+    std::fprintf(stderr, "bench_stw_assign: floor: cannot map %" PRIu64 " MiB\n", floor_mb);
+    return 2;
+  }
+  auto* words = reinterpret_cast<uint64_t*>((reinterpret_cast<uintptr_t>(mapping) + kHuge - 1) & ~(kHuge - 1));
+  (void)madvise(words, bytes, MADV_HUGEPAGE);
+  const size_t count = bytes / sizeof(uint64_t);
+  for (size_t i = 0; i < count; i += 4096 / sizeof(uint64_t)) words[i] = i;
+  std::vector<ThreadRecord> records(w.threads);
+  const int64_t start = now_ns();
+  const int64_t deadline = start + static_cast<int64_t>(w.seconds * 1e9);
+  {
+    std::vector<std::thread> threads;
+    for (uint64_t t = 0; t < w.threads; ++t) {
+      threads.emplace_back([&, t] {
+        ThreadRecord& r = records[t];
+        uint64_t x = 0x9e3779b97f4a7c15ull * (t + 1);
+        do {
+          for (int k = 0; k < 1024; ++k) {  // the deadline is checked every 1024 accesses
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            std::atomic_ref<uint64_t> word(words[x % count]);  // another thread may hit it
+            const int64_t op_start = now_ns();
+            word.fetch_add(1, std::memory_order_relaxed);
+            r.assign.record(static_cast<uint64_t>(now_ns() - op_start));
+            ++r.assignments;
+          }
+        } while (now_ns() < deadline);
+      });
+    }
+    for (auto& thread : threads) thread.join();
+  }
+  const double wall_s = static_cast<double>(now_ns() - start) * 1e-9;
+  ThreadRecord all;
+  for (const ThreadRecord& r : records) {
+    all.assign.merge(r.assign);
+    all.assignments += r.assignments;
+  }
+  munmap(mapping, bytes + kHuge);
+  Metrics metrics;
+  set_metric(metrics, "wall_s", wall_s);
+  set_metric(metrics, "ops_per_s", static_cast<double>(all.assignments) / wall_s);
+  set_metric(metrics, "assignments", static_cast<double>(all.assignments));
+  set_metric(metrics, "assign_p50_ns", static_cast<double>(all.assign.percentile(0.50)));
+  set_metric(metrics, "assign_p99_ns", static_cast<double>(all.assign.percentile(0.99)));
+  set_metric(metrics, "assign_p999_ns", static_cast<double>(all.assign.percentile(0.999)));
+  set_metric(metrics, "assign_max_ns", static_cast<double>(all.assign.max()));
+  set_metric(metrics, "floor_region_bytes", static_cast<double>(bytes));
+  set_metric(metrics, "peak_rss_bytes", tricolor_bench::peak_rss_bytes());
+  if (!histograms_path.empty()) {
+    std::ofstream out(histograms_path);
+    out << "{\"impl\": \"floor\",\n \"assign_ns\": " << histogram_json(all.assign) << "}\n";
+    if (!out) {
+      std::fprintf(stderr, "bench_stw_assign: cannot write %s\n", histograms_path.c_str());
+      return 1;
+    }
+  }
+  tricolor_bench::print_result("floor", metrics);
   return 0;
 }
 
@@ -602,9 +685,11 @@ void print_table(const tricolor_bench::Record& record, const Workload& w) {
   // Ratios against Go from the same run, and the targets.
   const Metrics* go = nullptr;
   const Metrics* ours = nullptr;
+  const Metrics* floor = nullptr;
   for (const auto& [impl, m] : record.implementations) {
     if (impl == "go") go = &m;
     if (impl == "tricolor") ours = &m;
+    if (impl == "floor") floor = &m;
   }
   if (ours == nullptr) return;
   auto get = [](const Metrics* m, const char* name) { return tricolor_bench::get_metric(*m, name, NAN); };
@@ -627,6 +712,11 @@ void print_table(const tricolor_bench::Record& record, const Workload& w) {
   std::printf("; assign p99.9 %.2f us <= 5 us: %s; assign max %.0f us <= 1000 us: %s",
               get(ours, "assign_p999_ns") * 1e-3, verdict(get(ours, "assign_p999_ns") <= 5e3),
               get(ours, "assign_max_ns") * 1e-3, verdict(get(ours, "assign_max_ns") <= 1e6));
+  if (floor != nullptr) {
+    std::printf(" (the floor, one random update in %.0f MiB: p99.9 %.2f us, max %.0f us)",
+                get(floor, "floor_region_bytes") / 1048576, get(floor, "assign_p999_ns") * 1e-3,
+                get(floor, "assign_max_ns") * 1e-3);
+  }
   if (go != nullptr) {
     std::printf("; throughput >= go's: %s; peak RSS <= go's: %s",
                 verdict(get(ours, "ops_per_s") >= get(go, "ops_per_s")),
@@ -635,7 +725,7 @@ void print_table(const tricolor_bench::Record& record, const Workload& w) {
   std::printf("\n");
 }
 
-int drive(const Workload& w, std::vector<std::string> impls, int repeat, std::string go_peer, bool no_go,
+int drive(const Workload& w, uint64_t floor_mb, std::vector<std::string> impls, int repeat, std::string go_peer, bool no_go,
           bool trace, const std::string& out_dir, const std::string& command) {
   if (no_go) std::erase(impls, std::string("go"));
   if (std::find(impls.begin(), impls.end(), "go") != impls.end() && access(go_peer.c_str(), X_OK) != 0) {
@@ -656,6 +746,7 @@ int drive(const Workload& w, std::vector<std::string> impls, int repeat, std::st
       for (const std::string& flag : w.flags()) child.push_back(flag);
       const std::string histograms = histogram_dir + "/" + impl + "-r" + std::to_string(r) + ".json";
       child.insert(child.end(), {"--impl", impl, "--histograms", histograms});
+      if (impl == "floor") child.insert(child.end(), {"--floor-mb", std::to_string(floor_mb)});
       // --trace: each tricolor run writes its timeline beside its distributions.
       const bool traced = trace && impl != "go";
       if (traced) setenv("TRICOLOR_TRACE", (histogram_dir + "/" + impl + "-r" + std::to_string(r) + ".trace.json").c_str(), 1);
@@ -692,13 +783,16 @@ void usage(FILE* to) {
   std::fprintf(to,
                "usage: bench_stw_assign [--threads T] [--entries E] [--live-mb L] [--seconds D] [--shared]\n"
                "                        [--impls LIST] [--repeat R] [--go PATH | --no-go] [--trace] [--out DIR]\n"
+               "                        [--floor-mb M]\n"
                "       bench_stw_assign [workload flags] --impl IMPL [--histograms FILE]   (one run, a child)\n"
                "  T mutator threads (2), E keys per map and round (4000000), L MiB of live tree (256),\n"
                "  D seconds of rounds (10); --shared: one SyncMap for all threads.\n"
                "  LIST: of tricolor, tricolor_inline, tricolor_stw, go (default: all four), run R times\n"
                "  alternately (default 1); the Go peer: --go, else $STWASSIGN_GO, else stwassign beside\n"
                "  this program. GOGC, GOMEMLIMIT, TRICOLOR_MARK_WORKERS reach every child unchanged.\n"
-               "  --trace: each tricolor run also writes its TRICOLOR_TRACE timeline (for scripts/plot).\n");
+               "  --trace: each tricolor run also writes its TRICOLOR_TRACE timeline (for scripts/plot).\n"
+               "  floor (opt-in, --impls ...,floor): the machine's floor, one timed random 8-byte update per\n"
+               "  operation in a warm region of --floor-mb MiB (2048: about our peak RSS at default knobs).\n");
 }
 
 }  // namespace
@@ -711,6 +805,7 @@ int main(int argc, char** argv) {
   std::string histograms;
   std::vector<std::string> impls = {"tricolor", "tricolor_inline", "tricolor_stw", "go"};
   uint64_t repeat = 1;
+  uint64_t floor_mb = 2048;
   std::string go_peer = default_go_peer();
   bool no_go = false;
   bool trace = false;
@@ -724,14 +819,21 @@ int main(int argc, char** argv) {
     if (take_flag("--impls", argc, argv, i, value)) {
       impls = map_bench::split_list(value);
       for (const std::string& name : impls) {
-        if (name != "tricolor" && name != "tricolor_inline" && name != "tricolor_stw" && name != "go") {
-          std::fprintf(stderr, "bench_stw_assign: --impls: unknown '%s' (tricolor, tricolor_inline, tricolor_stw, go)\n",
+        if (name != "tricolor" && name != "tricolor_inline" && name != "tricolor_stw" && name != "go" &&
+            name != "floor") {
+          std::fprintf(stderr,
+                       "bench_stw_assign: --impls: unknown '%s' (tricolor, tricolor_inline, tricolor_stw, go, floor)\n",
                        name.c_str());
           return 2;
         }
       }
       if (impls.empty()) {
         std::fprintf(stderr, "bench_stw_assign: --impls expects a comma-separated list, got '%s'\n", value.c_str());
+        return 2;
+      }
+    } else if (take_flag("--floor-mb", argc, argv, i, value)) {
+      if (!map_bench::parse_u64(value, 1, 1 << 20, floor_mb)) {
+        std::fprintf(stderr, "bench_stw_assign: --floor-mb expects an integer in 1..1048576, got '%s'\n", value.c_str());
         return 2;
       }
     } else if (take_flag("--repeat", argc, argv, i, value)) {
@@ -752,6 +854,7 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  if (impl == "floor") return run_floor(w, floor_mb, histograms);
   if (!impl.empty()) return run_tricolor(impl, w, histograms);
-  return drive(w, impls, static_cast<int>(repeat), go_peer, no_go, trace, out_dir, command);
+  return drive(w, floor_mb, impls, static_cast<int>(repeat), go_peer, no_go, trace, out_dir, command);
 }

@@ -49,6 +49,7 @@ Collector::Collector(GcConfig config)
     std::lock_guard lock(stats_mutex_);
     recompute_goal_locked();
   }
+  heap_.set_provisioner(&provisioner_);
   world_.set_pause_recorder([this](uint64_t ttsp, uint64_t pause) { record_mutator_pause(ttsp, pause); });
   world_.set_registration_hook([this](Mutator& m) {
     if (phase_.load(std::memory_order_seq_cst) != Phase::kMark) return;
@@ -227,16 +228,24 @@ bool Collector::try_run_deferred_slice() {
   return deferred_.run_one(kDeferredSliceNs);
 }
 
-void Collector::defer(std::shared_ptr<DeferredWork> item) {
+// Queued during a mark, after the roots were traced: shade what it holds.
+void Collector::shade_if_marking(const DeferredWork& item) {
+  if (phase_.load(std::memory_order_acquire) != Phase::kMark) return;
+  std::lock_guard lock(foreign_shade_mutex_);
   if (phase_.load(std::memory_order_acquire) == Phase::kMark) {
-    // Queued during a mark, after the roots were traced: shade what it holds.
-    std::lock_guard lock(foreign_shade_mutex_);
-    if (phase_.load(std::memory_order_acquire) == Phase::kMark) {
-      Marker marker(heap_, *mark_shared_, /*exclusive=*/false);
-      item->trace(marker);
-      marker.publish();
-    }
+    Marker marker(heap_, *mark_shared_, /*exclusive=*/false);
+    item.trace(marker);
+    marker.publish();
   }
+}
+
+void Collector::prefault(std::shared_ptr<DeferredWork> job) {
+  shade_if_marking(*job);
+  provisioner_.submit(std::move(job));
+}
+
+void Collector::defer(std::shared_ptr<DeferredWork> item) {
+  shade_if_marking(*item);
   deferred_.push(std::move(item));
   driver_wakeup_.notify_one();
 }
@@ -333,6 +342,7 @@ void Collector::mark_global_roots() {
   Timeline::Scope span(timeline_, "global roots", "gc.phase");
   global_roots().trace_strong(*background_marker_);
   deferred_.trace(*background_marker_);
+  provisioner_.trace(*background_marker_);
   background_marker_->publish();
   global_roots_scanned_ = true;
 }
@@ -806,6 +816,7 @@ const void* Collector::await_close_verdict(const void* target, size_t greyed_cou
 void Collector::stw_mark(Marker& marker) {
   global_roots().trace_strong(marker);
   deferred_.trace(marker);
+  provisioner_.trace(marker);
   marker.drain();
   world_.for_each([&](Mutator& mutator) {
     mutator.scan_roots(marker);

@@ -41,6 +41,7 @@
 #include "config.h"
 #include "errors.h"
 #include "deferred_work.h"
+#include "provisioner.h"
 #include "heap.h"
 #include "mark_workers.h"
 #include "pacer.h"
@@ -136,6 +137,10 @@ class Collector {
   // Queues work for the background thread (run in slices between cycles and
   // when mark work runs dry). The item is a root until it finishes.
   void defer(std::shared_ptr<DeferredWork> item);
+  // Queues a job that makes memory resident (a PrefaultWork) on the
+  // provisioning thread, which runs it at once rather than between marks.
+  void prefault(std::shared_ptr<DeferredWork> job);
+  Provisioner& provisioner() { return provisioner_; }
   DeferredWorkQueue& deferred_work() { return deferred_; }
 
   // Return the previous value; the new goal applies at once.
@@ -270,6 +275,9 @@ class Collector {
   static constexpr uint64_t kDeferredSliceNs = 100'000;
   DeferredWorkQueue deferred_;
   std::mutex deferred_run_mutex_;
+  // After heap_: its thread stops before the heap goes.
+  Provisioner provisioner_;
+  void shade_if_marking(const DeferredWork& item);
   bool run_deferred_slice();
   bool try_run_deferred_slice();  // for the pool's markers: never waits for the lock
 

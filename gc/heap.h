@@ -12,7 +12,9 @@
 //    at every point where the heap lock is released (the stats test checks it).
 //  - memory handed out as "zero" really is zero: fresh and released memory is
 //    zero because the kernel zero-fills pages after MADV_DONTNEED; a span that
-//    held objects is marked needs_zero and its slots are cleared on reuse.
+//    held objects is marked needs_zero and its slots are cleared on reuse;
+//    a released span a provisioning job populated is still zero (populating
+//    never writes) and becomes kFree without needs_zero.
 // Locking: one mutex guards the lists and counters; the allocation fast path
 // (gc/mutator.h) never takes it, nor do release_free_memory's madvise calls
 // (tests/gc/heap_test.cpp checks this through a test hook).
@@ -32,13 +34,19 @@ namespace tricolor::gc {
 inline constexpr size_t kArenaBytes = size_t{64} << 20;
 inline constexpr size_t kSpansPerArena = kArenaBytes / kSpanBytes;
 
+// Spans a provisioning job populates at once (2 MiB, aligned in the arena).
+inline constexpr size_t kSpansPerPrefault = size_t{2 << 20} / kSpanBytes;
+
 class Arena {
  public:
   uintptr_t base = 0;
   Span* spans = nullptr;  // kSpansPerArena descriptors
   size_t empty_spans = 0;  // spans in state kFree or kReleased
+  size_t prefaulting = 0;  // provisioning jobs queued on it: not freed meanwhile (heap lock)
   Arena* next = nullptr;
 };
+
+class Provisioner;
 
 // A doubly linked list of spans through Span::next/prev.
 class SpanList {
@@ -90,6 +98,16 @@ class Heap {
   Span* acquire_span(uint8_t cls);
   // The cache gives a span back (it is exhausted, or the cache is flushed).
   void release_span(Span* span);
+
+  // With a provisioner, the heap keeps a run of kSpansPerPrefault resident
+  // empty spans ahead of allocation: when fewer than that are free,
+  // `provisioner`'s thread populates the run whose released spans
+  // allocation takes next (null: every released span is faulted in by the
+  // mutator that takes it). Set before the heap is shared.
+  void set_provisioner(Provisioner* provisioner) { provisioner_ = provisioner; }
+  // The provisioning job of span run `run` of `arena`: populates it and
+  // makes its spans that are still released free (resident, zero) spans.
+  void prefault_span_run(Arena* arena, size_t run);
 
   // A zeroed large object of `object_bytes` (header included) in its own span.
   uintptr_t allocate_large(size_t slot_bytes);
@@ -148,6 +166,7 @@ class Heap {
 
  private:
   Span* take_empty_span_locked();
+  void provision_ahead_locked();
   void add_arena_locked();
   void free_arena_locked(Arena* arena);
   void set_state_locked(Span* span, SpanState state);
@@ -181,6 +200,7 @@ class Heap {
   std::atomic<size_t> allocated_total_bytes_{0};
   std::atomic<size_t> freed_total_bytes_{0};
   std::function<void()> before_release_hook_;  // test only, see set_before_release_hook_for_test
+  Provisioner* provisioner_ = nullptr;
 };
 
 }  // namespace tricolor::gc

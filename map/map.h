@@ -22,7 +22,10 @@
 // still running does not start another: writes go on and finish it.
 // The new table comes from fresh, already-zero memory (no memset on the
 // writer), is allocated black during a mark, and its assist debt is paid one
-// bounded slice per write (Mutator::allocate_with_deferred_assist).
+// bounded slice per write (Mutator::allocate_with_deferred_assist). In
+// deferred mode a big new table (256 KiB and up) is made resident by the
+// collector's provisioning thread before its growth starts (new_table_ready),
+// so that no write takes the page faults of its first touch.
 //
 // Complexity: find/insert/erase O(1) expected, plus at most one bucket chain
 // of evacuation (and one bounded assist slice); clear() O(1) (the tables
@@ -60,6 +63,7 @@
 #include "../gc/barrier.h"
 #include "../gc/collector.h"
 #include "../gc/errors.h"
+#include "../gc/prefault.h"
 #include "../gc/local.h"
 #include "../gc/make.h"
 #include "../gc/member.h"
@@ -94,6 +98,7 @@ class Map {
   void trace(Visitor& visitor) const {
     visitor.visit(buckets_);
     visitor.visit(oldbuckets_);
+    visitor.visit(nextbuckets_);
   }
 
   // ---------------------------------------------------------------- reads
@@ -170,9 +175,14 @@ class Map {
       }
     not_found:
       if (!growing() && (over_load_factor(count_ + 1, table->log2_buckets()) || too_many_overflow(*table))) {
-        start_growth(mutator, over_load_factor(count_ + 1, table->log2_buckets()) ? table->log2_buckets() + 1
-                                                                                  : table->log2_buckets());
-        continue;  // the key's bucket moved: look again in the new table
+        const uint8_t log2 = over_load_factor(count_ + 1, table->log2_buckets()) ? table->log2_buckets() + 1
+                                                                                  : table->log2_buckets();
+        if (new_table_ready(mutator, log2)) {
+          start_growth(mutator, log2);
+          continue;  // the key's bucket moved: look again in the new table
+        }
+      } else if (!growing() && near_load_factor(count_ + 1, table->log2_buckets())) {
+        prepare_next_table(mutator, table->log2_buckets() + 1);
       }
       if (free_bucket == nullptr) {
         free_bucket = table->new_overflow();
@@ -215,6 +225,7 @@ class Map {
     }
     oldbuckets_ = nullptr;
     buckets_ = nullptr;
+    nextbuckets_ = nullptr;
     count_ = 0;
     ++clear_sequence_;
   }
@@ -290,6 +301,10 @@ class Map {
   static bool over_load_factor(size_t entries, uint8_t log2_buckets) {
     // More than 6.5 entries per bucket on average (and more than one bucket's worth).
     return entries > map_detail::kBucketSlots && entries * 2 > 13 * (size_t{1} << log2_buckets);
+  }
+  // More than 6: time to prepare the next table (new_table_ready).
+  static bool near_load_factor(size_t entries, uint8_t log2_buckets) {
+    return entries > map_detail::kBucketSlots && entries > 6 * (size_t{1} << log2_buckets);
   }
   // About as many overflow buckets as main buckets (Go's rule; Go counts
   // approximately past 2^15, we count exactly). At a load of 6.5 a fifth of
@@ -381,10 +396,44 @@ class Map {
 
   // ---------------------------------------------------------------- growth
 
+  // Whether a growth to 2^log2_buckets may start now. In deferred mode a big
+  // new table is allocated ahead (at a load of 6, or when a same-size regrow
+  // is due) and made resident by the provisioning thread
+  // (gc/provisioner.h): a growth's writes touch the new table all over at
+  // once, and each first touch of a page is a fault on the writer. Until the
+  // table is resident, writes go on into the current one (its load passes
+  // 6.5 a little), for at most one insert per bucket after the request.
+  bool new_table_ready(Mutator& mutator, uint8_t log2_buckets) {
+    if (!prepare_next_table(mutator, log2_buckets)) return true;
+    if (nextbuckets_->prefaulted.load(std::memory_order_acquire)) {
+      map_detail::count(map_detail::counters().tables_prefaulted);
+      return true;
+    }
+    if (++inserts_waiting_ <= buckets_->bucket_count()) return false;
+    map_detail::count(map_detail::counters().tables_not_prefaulted);
+    return true;
+  }
+  // Allocates the next table and queues its prefault, unless it is queued
+  // already; false if a table of this size needs none (inline mode: Go's
+  // behaviour; small: its allocation touched it, by memset).
+  bool prepare_next_table(Mutator& mutator, uint8_t log2_buckets) {
+    const size_t bytes = sizeof(TableT) + TableT::extra_bytes(log2_buckets);
+    if (options_.growth != MapGrowth::kDeferred || bytes < gc::kUntouchedLargeObjectBytes) return false;
+    if (nextbuckets_ && nextbuckets_->log2_buckets() == log2_buckets) return true;
+    TableT* next = new_table(mutator, log2_buckets);  // may reach a safepoint
+    nextbuckets_ = next;
+    inserts_waiting_ = 0;
+    mutator.collector().prefault(std::make_shared<gc::PrefaultWork>(next, bytes, next->prefaulted));
+    return true;
+  }
+
   void start_growth(Mutator& mutator, uint8_t log2_buckets) {
     TableT* old = buckets_.get();
     const bool same_size = log2_buckets == old->log2_buckets();
-    TableT* fresh = new_table(mutator, log2_buckets);  // may reach a safepoint
+    TableT* fresh = nextbuckets_ && nextbuckets_->log2_buckets() == log2_buckets
+                        ? nextbuckets_.get()
+                        : new_table(mutator, log2_buckets);  // may reach a safepoint
+    nextbuckets_ = nullptr;
     oldbuckets_ = old;
     buckets_ = fresh;
     growing_ = true;
@@ -437,12 +486,14 @@ class Map {
 
   Member<TableT> buckets_;
   Member<TableT> oldbuckets_;  // non-null while growing
+  Member<TableT> nextbuckets_;  // the next table while it is prefaulted, before its growth
   const MapOptions options_;
   const uint64_t seed_;
   size_t count_ = 0;
   uint64_t clear_sequence_ = 0;
   size_t writes_in_growth_ = 0;
   size_t growth_left_ = 0;  // old buckets not evacuated, as this map last saw
+  size_t inserts_waiting_ = 0;  // growth triggers met while nextbuckets_ is prefaulted
   bool growing_ = false;
   mutable std::atomic<uint32_t> flags_{0};
   mutable std::atomic<const char*> writer_operation_{nullptr};

@@ -20,6 +20,8 @@ MapStats map_stats() {
   const int64_t backlog = c.evacuation_backlog.load(std::memory_order_relaxed);
   s.evacuation_backlog = backlog > 0 ? static_cast<uint64_t>(backlog) : 0;
   s.overflow_buckets = c.overflow_buckets.load(std::memory_order_relaxed);
+  s.tables_prefaulted = c.tables_prefaulted.load(std::memory_order_relaxed);
+  s.tables_not_prefaulted = c.tables_not_prefaulted.load(std::memory_order_relaxed);
   s.iterator_polls = c.iterator_polls.load(std::memory_order_relaxed);
   return s;
 }

@@ -20,6 +20,8 @@ struct MapStats {
   uint64_t evacuated_by_workers = 0;   // old buckets moved by background workers
   uint64_t evacuation_backlog = 0;     // old buckets still to move, now
   uint64_t overflow_buckets = 0;       // overflow buckets allocated
+  uint64_t tables_prefaulted = 0;      // big growths whose new table was resident when they started
+  uint64_t tables_not_prefaulted = 0;  // big growths that could not wait for it any longer
   uint64_t iterator_polls = 0;         // safepoint polls made by iterators
 };
 
@@ -33,6 +35,8 @@ struct MapCounters {
   std::atomic<uint64_t> evacuated_by_workers{0};
   std::atomic<int64_t> evacuation_backlog{0};
   std::atomic<uint64_t> overflow_buckets{0};
+  std::atomic<uint64_t> tables_prefaulted{0};
+  std::atomic<uint64_t> tables_not_prefaulted{0};
   std::atomic<uint64_t> iterator_polls{0};
 };
 MapCounters& counters();

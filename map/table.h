@@ -13,9 +13,12 @@
 //  - a bucket whose state is kDone was fully copied into the new table, and
 //    the copy is visible to whoever reads the state with acquire; old buckets
 //    are never written once their table is old (readers see no half-move);
-//  - overflow buckets live in chunks the table owns (unmanaged memory: a
-//    background worker evacuating into this table may need one, and only
-//    mutators can allocate managed memory); the table frees them when swept;
+//  - overflow buckets come first from a reserve inside the table (2^(B-4)
+//    of them for B >= 4, as Go preallocates: the table's fresh memory, so a
+//    growing map takes no allocator call and no extra page faults), then
+//    from chunks the table owns (unmanaged memory: a background worker
+//    evacuating into this table may need one, and only mutators can
+//    allocate managed memory); the table frees the chunks when swept;
 //  - the trace visits only slots whose traits hold pointers, chain by chain,
 //    in chunks of slots (ChunkTraceable), so marking a 300 MB table is many
 //    bounded units; a table with no pointer slots is never scanned.
@@ -95,12 +98,21 @@ class Table {
   static_assert(!SlotTraits<V>::kWeak, "Weak<T> is for keys; a weak value would leave a key without one");
   static constexpr bool kHasNoPointers = !kSlotHasPointers<K> && !kSlotHasPointers<V>;
 
-  // Bytes after the Table object: the buckets, then one state byte per bucket.
+  // Overflow buckets reserved inside a table of 2^log2_buckets buckets.
+  static size_t reserved_overflow(uint8_t log2_buckets) {
+    return log2_buckets >= 4 ? size_t{1} << (log2_buckets - 4) : 0;
+  }
+  // Bytes after the Table object: the buckets, the reserved overflow
+  // buckets, then one state byte per bucket.
   static size_t extra_bytes(uint8_t log2_buckets) {
-    return (sizeof(BucketT) << log2_buckets) + (size_t{1} << log2_buckets);
+    return sizeof(BucketT) * ((size_t{1} << log2_buckets) + reserved_overflow(log2_buckets)) +
+           (size_t{1} << log2_buckets);
   }
 
-  explicit Table(uint8_t log2_buckets) : log2_buckets_(log2_buckets) {}
+  explicit Table(uint8_t log2_buckets)
+      : log2_buckets_(log2_buckets),
+        chunk_next_(bucket(bucket_count())),
+        chunk_left_(reserved_overflow(log2_buckets)) {}
   Table(const Table&) = delete;
   Table& operator=(const Table&) = delete;
   ~Table() {
@@ -114,10 +126,11 @@ class Table {
     return reinterpret_cast<BucketT*>(const_cast<Table*>(this) + 1) + index;
   }
   std::atomic<uint8_t>& state(size_t index) const {
-    return reinterpret_cast<std::atomic<uint8_t>*>(bucket(bucket_count()))[index];
+    return reinterpret_cast<std::atomic<uint8_t>*>(bucket(bucket_count() + reserved_overflow(log2_buckets_)))[index];
   }
 
-  // A zeroed overflow bucket; any thread. Throws HeapExhausted if memory is refused.
+  // A zeroed overflow bucket (the reserve first); any thread. Throws
+  // HeapExhausted if memory is refused.
   BucketT* new_overflow() {
     std::lock_guard lock(overflow_mutex_);
     if (chunk_left_ == 0) {
@@ -134,6 +147,10 @@ class Table {
     return chunk_next_++;
   }
   size_t overflow_count() const { return overflow_count_.load(std::memory_order_relaxed); }
+
+  // Set by a PrefaultWork once this table's pages are resident (map.h: a
+  // big growth starts only then, or when it cannot wait any longer).
+  std::atomic<bool> prefaulted{false};
 
   // Progress of the evacuation out of this table while it is the old one.
   std::atomic<size_t> evacuated{0};      // buckets in state kDone

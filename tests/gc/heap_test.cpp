@@ -7,7 +7,10 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -149,6 +152,46 @@ TEST_CASE("large objects are found by the page map at every granule, and freed")
 }
 
 namespace {
+// The VmFlags line of the mapping in /proc/self/smaps that holds `address`.
+std::string vm_flags_of(const void* address) {
+  std::ifstream smaps("/proc/self/smaps");
+  const auto at = reinterpret_cast<uintptr_t>(address);
+  bool inside = false;
+  for (std::string line; std::getline(smaps, line);) {
+    uintptr_t begin = 0;
+    uintptr_t end = 0;
+    if (std::sscanf(line.c_str(), "%lx-%lx ", &begin, &end) == 2 && line.find(':') > line.find('-')) {
+      inside = begin <= at && at < end;
+    } else if (inside && line.rfind("VmFlags:", 0) == 0) {
+      return line;
+    }
+  }
+  return "";
+}
+}  // namespace
+
+// Transparent huge pages: one fault per 2 MiB of a large object instead of
+// one per 4 KiB (bench/RESULTS.md: the stw_assign maps' big tables).
+TEST_CASE("a large object's 2 MiB-aligned memory is marked for transparent huge pages") {
+  std::ifstream thp("/sys/kernel/mm/transparent_hugepage/enabled");
+  std::string mode;
+  std::getline(thp, mode);
+  if (mode.empty() || mode.find("[never]") != std::string::npos) {
+    MESSAGE("transparent huge pages are off or absent here (" << mode << "): nothing to check");
+    return;
+  }
+  Runtime rt{test::quiet_options()};
+  MutatorScope m(rt);
+  void* big = make<Raw>(m, AdditionalBytes{size_t{8} << 20});
+  const uintptr_t aligned = (reinterpret_cast<uintptr_t>(big) + (size_t{2} << 20) - 1) & ~((uintptr_t{2} << 20) - 1);
+  const std::string flags = vm_flags_of(reinterpret_cast<void*>(aligned));
+  CAPTURE(flags);
+  CHECK(flags.find(" hg") != std::string::npos);  // MADV_HUGEPAGE
+  void* small = make<Raw>(m, AdditionalBytes{64 << 10});  // memset, not madvised: never marked
+  CHECK(vm_flags_of(small).find(" hg") == std::string::npos);
+}
+
+namespace {
 // Takes `count` spans of class `cls` from a bare heap, allocates one slot in
 // each (no object is ever marked, so the next sweep frees it) and gives them
 // back: `count` partial spans in the central list, swept in this cycle.
@@ -248,6 +291,9 @@ TEST_CASE("two stop-the-world cycles finishing at once do not release the same f
   runtime.set_gc_percent(tricolor::kGcPercentOff);  // no cycle while the garbage piles up
   for (int i = 0; i < 1 << 20; ++i) tricolor::make<test::Blob>(m);  // ~48 MiB of garbage
   runtime.set_gc_percent(100);
+  // The provisioner turns released spans into free ones; let it finish first,
+  // so that below only releasing moves bytes between the two.
+  while (runtime.collector().provisioner().pending() != 0) std::this_thread::yield();
   const tricolor::gc::HeapCounters before = runtime.collector().heap().counters();
   armed = true;
   std::thread other([&] { runtime.collect(); });  // "from a mutator thread or any other thread"
