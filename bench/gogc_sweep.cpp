@@ -19,7 +19,6 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -44,11 +43,6 @@ const std::vector<Setting>& settings() {
       {"GOMEMLIMIT=2x", "off", 2.0},
   };
   return all;
-}
-
-std::string beside_this_program(const char* name) {
-  const std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
-  return self.substr(0, self.rfind('/') + 1) + name;
 }
 
 }  // namespace
@@ -86,9 +80,9 @@ int main(int argc, char** argv) {
   };
   const std::vector<Workload> workloads = {
       {"stw_assign",
-       {beside_this_program("bench_stw_assign"), "--seconds", seconds, "--entries", entries, "--live-mb", live_mb},
+       {tricolor_bench::beside_this_program("bench_stw_assign"), "--seconds", seconds, "--entries", entries, "--live-mb", live_mb},
        "tricolor"},
-      {"gcbench", {beside_this_program("bench_gcbench")}, "concurrent"},
+      {"gcbench", {tricolor_bench::beside_this_program("bench_gcbench")}, "concurrent"},
   };
   tricolor_bench::Record record{"gogc_sweep", command, {}, {}};
   unsetenv("GOGC");

@@ -34,6 +34,15 @@ void print_result(const std::string& impl, const Metrics& metrics) {
   std::fflush(stdout);
 }
 
+std::string beside_this_program(const std::string& name, const char* env_var) {
+  if (const char* env = env_var != nullptr ? std::getenv(env_var) : nullptr; env != nullptr && *env != '\0') return env;
+  char self[4096];
+  const ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n <= 0) return name;  // the working directory, or PATH, then
+  const std::string path(self, static_cast<size_t>(n));
+  return path.substr(0, path.rfind('/') + 1) + name;
+}
+
 double gc_cpu_share(uint64_t marker_cpu_ns, uint64_t global_stop_ns, double seconds) {
   const double cores = cpu_cores();
   return (static_cast<double>(marker_cpu_ns) + static_cast<double>(global_stop_ns) * cores) / (seconds * 1e9 * cores);

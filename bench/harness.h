@@ -118,6 +118,11 @@ void print_result(const std::string& impl, const Metrics& metrics);
 int run_result_child(const std::vector<std::string>& command, const std::string& impl, Metrics& metrics,
                      bool& got_result);
 
+// A program built beside this one (a peer, a sibling benchmark): `name` in
+// this executable's directory, or $ENV_VAR when that is set and not empty
+// (env_var may be null).
+std::string beside_this_program(const std::string& name, const char* env_var = nullptr);
+
 // The collector's share of the machine's CPU over `seconds`, counted as Go's
 // GCCPUFraction counts it: the markers' CPU (assists, background, idle) plus
 // every core for the length of each global stop (the world stopped on all).

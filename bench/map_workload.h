@@ -18,6 +18,7 @@
 // Header-only: each benchmark is one translation unit plus bench_support.
 #pragma once
 
+#include "harness.h"
 #include "histogram_window.h"
 
 #include <sys/resource.h>
@@ -309,15 +310,7 @@ class GarbageChurn {
 
 // The Go peer binary: $MAPBENCH_GO if set, else `mapbench` beside this
 // executable (bench/peers/go/build.sh mapbench builds it there).
-inline std::string default_go_peer() {
-  if (const char* env = std::getenv("MAPBENCH_GO"); env != nullptr && *env != '\0') return env;
-  char self[4096];
-  const ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-  if (n <= 0) return "mapbench";
-  std::string path(self, static_cast<size_t>(n));
-  const size_t slash = path.rfind('/');
-  return (slash == std::string::npos ? std::string(".") : path.substr(0, slash)) + "/mapbench";
-}
+inline std::string default_go_peer() { return tricolor_bench::beside_this_program("mapbench", "MAPBENCH_GO"); }
 
 // Parses a flat JSON object of "name": number pairs (what the Go peer writes).
 inline bool parse_flat_json(const std::string& text, tricolor_bench::Metrics& out) {

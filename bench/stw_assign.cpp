@@ -612,11 +612,7 @@ int run_floor(const Workload& w, uint64_t floor_mb, const std::string& histogram
 
 // ------------------------------------------------------------------ driver --
 
-std::string default_go_peer() {
-  if (const char* env = std::getenv("STWASSIGN_GO"); env != nullptr && *env != '\0') return env;
-  const std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
-  return self.substr(0, self.rfind('/')) + "/stwassign";
-}
+std::string default_go_peer() { return tricolor_bench::beside_this_program("stwassign", "STWASSIGN_GO"); }
 
 std::string cell(const Metrics& m, const char* name, double scale, const char* format) {
   for (const auto& [key, value] : m) {
