@@ -9,7 +9,6 @@
 #include <string>
 
 #include "errors.h"
-#include "prefault.h"
 #include "provisioner.h"
 
 namespace tricolor::gc {
@@ -28,10 +27,11 @@ void release_pages(uintptr_t address, size_t bytes) {
 // this project's VM a 4 KiB first touch costs 7-11 µs, a 2 MiB one
 // 0.1-5 ms: bench/RESULTS.md), and a PrefaultWork populates it in 2 MiB
 // calls. A large object goes back to mimalloc whole, so no huge page is split
-// by a partial release. Arenas do not ask: with huge pages there, a heap
-// under a memory limit overshot it by up to 2x (the memory_limit test; the
-// cause is not known yet, bench/RESULTS.md). Where the kernel has no THP (or
-// it is off) the call fails and nothing changes.
+// by a partial release. Arenas do not ask: with huge pages there, the
+// 64 KiB releases after each sweep split them and took the driver up to
+// 8.5 ms, the next cycle started late, and a heap under a memory limit
+// overshot it by up to 2x (the memory_limit test, bench/RESULTS.md). Where
+// the kernel has no THP (or it is off) the call fails and nothing changes.
 void prefer_huge_pages(uintptr_t address, size_t bytes) {
   const uintptr_t begin = (address + kHugePageBytes - 1) & ~(kHugePageBytes - 1);
   const uintptr_t end = (address + bytes) & ~(kHugePageBytes - 1);
@@ -161,14 +161,16 @@ void Heap::provision_ahead_locked() {
 void Heap::prefault_span_run(Arena* arena, size_t run) {
   Span* first = &arena->spans[run * kSpansPerPrefault];
   // Outside the lock: a mutator may take one of these spans meanwhile and
-  // write to it, which populating leaves alone.
-  const bool populated = populate_pages(first->base, kSpansPerPrefault * kSpanBytes);
+  // write to it, which populating leaves alone. Where the kernel cannot
+  // populate, the spans still become free (they read as zero): the run is
+  // not queued again and again.
+  (void)populate_pages(first->base, kSpansPerPrefault * kSpanBytes);
   std::lock_guard lock(mutex_);
   for (size_t i = 0; i < kSpansPerPrefault; ++i) {
     Span* span = &first[i];
     if (!span->prefault_queued) continue;
     span->prefault_queued = false;
-    if (!populated || span->state != SpanState::kReleased) continue;
+    if (span->state != SpanState::kReleased) continue;
     released_spans_.remove(span);
     set_state_locked(span, SpanState::kFree);  // resident, and still zero
     span->needs_zero = false;

@@ -27,6 +27,7 @@
 #include <mutex>
 
 #include "page_map.h"
+#include "prefault.h"
 #include "span.h"
 
 namespace tricolor::gc {
@@ -35,7 +36,7 @@ inline constexpr size_t kArenaBytes = size_t{64} << 20;
 inline constexpr size_t kSpansPerArena = kArenaBytes / kSpanBytes;
 
 // Spans a provisioning job populates at once (2 MiB, aligned in the arena).
-inline constexpr size_t kSpansPerPrefault = size_t{2 << 20} / kSpanBytes;
+inline constexpr size_t kSpansPerPrefault = kHugePageBytes / kSpanBytes;
 
 class Arena {
  public:

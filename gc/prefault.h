@@ -24,7 +24,7 @@
 
 namespace tricolor::gc {
 
-// A transparent huge page on x86-64 (and the unit arenas are aligned to).
+// A transparent huge page on x86-64 (and the run of spans the heap prefaults).
 inline constexpr size_t kHugePageBytes = size_t{2} << 20;
 
 // Large objects from this size on come as untouched pages (zeroed by

@@ -3,7 +3,7 @@
 //
 // Owns: one thread (started by the first submit) and its queue of jobs
 // (DeferredWork items: PrefaultWork for a map's next table, see prefault.h;
-// the heap's next huge page of spans, see Heap::set_provisioner), run in
+// the heap's next run of spans, see Heap::set_provisioner), run in
 // submission order, a bounded slice at a time, each until finished.
 // Why a thread of its own: a first touch is a page fault, and on a virtual
 // machine that backs guest memory lazily one costs 7-11 µs per 4 KiB, or up

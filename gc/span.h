@@ -63,7 +63,7 @@ struct Span {
   uint8_t size_class = 0;
   SpanState state = SpanState::kFree;
   bool needs_zero = false;
-  bool prefault_queued = false;  // released, its huge page queued for populating (heap lock)
+  bool prefault_queued = false;  // released, its run queued for populating (heap lock)
   bool has_destructors = false;  // some slot's type has a destructor
   // Sweep generation, as in Go: the heap's generation sg advances by 2 when a
   // mark ends; sweepgen == sg - 2: needs sweeping, sg - 1: being swept,

@@ -1,9 +1,15 @@
 // record_test.cpp — the benchmark record (bench/record.h): the medians a
-// repeated benchmark reports and the JSON that keeps every run beside them.
+// repeated benchmark reports and the JSON that keeps every run beside them;
+// and the harness's lookup of a program built beside the benchmark.
 #include <doctest/doctest.h>
 
 #include <string>
 
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include "../../bench/harness.h"
 #include "../../bench/record.h"
 
 using tricolor_bench::Metrics;
@@ -40,4 +46,20 @@ TEST_CASE("a repeated benchmark's JSON keeps every run under \"runs\"; a single 
   const std::string single = tricolor_bench::to_json(record);
   CHECK(single.find("\"runs\"") == std::string::npos);
   CHECK(single.ends_with("\"wall_s\": 1.5}\n  }\n}\n"));
+}
+
+TEST_CASE("a peer program is found beside this one, unless its environment variable names another") {
+  char self[4096];
+  const ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  REQUIRE(n > 0);
+  const std::string path(self, static_cast<size_t>(n));
+  const std::string directory = path.substr(0, path.rfind('/') + 1);
+  CHECK(tricolor_bench::beside_this_program("stwassign") == directory + "stwassign");
+  unsetenv("TRICOLOR_TEST_PEER");
+  CHECK(tricolor_bench::beside_this_program("mapbench", "TRICOLOR_TEST_PEER") == directory + "mapbench");
+  setenv("TRICOLOR_TEST_PEER", "", 1);  // empty: as if unset
+  CHECK(tricolor_bench::beside_this_program("mapbench", "TRICOLOR_TEST_PEER") == directory + "mapbench");
+  setenv("TRICOLOR_TEST_PEER", "/opt/peers/mapbench", 1);
+  CHECK(tricolor_bench::beside_this_program("mapbench", "TRICOLOR_TEST_PEER") == "/opt/peers/mapbench");
+  unsetenv("TRICOLOR_TEST_PEER");
 }
