@@ -152,9 +152,9 @@ struct MimallocAllocator {
 };
 
 // The objects tricolor lets accumulate between two collections at this size.
-size_t ring_slots(size_t n) {
-  const size_t slot_bytes =
-      tricolor::gc::kSizeClasses[tricolor::gc::size_class_index(n + tricolor::gc::kHeaderBytes)].slot_bytes;
+template <size_t N>
+size_t ring_slots() {
+  const size_t slot_bytes = tricolor::gc::kSlotBytesOf<Blob<N>>;
   return std::max<size_t>(1, static_cast<size_t>(g_runtime->options().min_heap_bytes) / slot_bytes);
 }
 
@@ -164,7 +164,7 @@ void bm_ring(benchmark::State& state) {
   // handshake requested here was answered at tricolor's next benchmark,
   // seconds later, and counted in its time to safepoint: 4.8 s at 32 B).
   tricolor::BlockingRegion blocked(*g_mutator);
-  const size_t k = ring_slots(N);
+  const size_t k = ring_slots<N>();
   std::vector<Blob<N>*> ring(k);
   for (auto& slot : ring) slot = new (Allocator::allocate(N)) Blob<N>();  // steady state from the start
   size_t next = 0;

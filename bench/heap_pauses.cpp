@@ -3,10 +3,11 @@
 //
 //   1. Build the live heap (collection off while building: nothing built is
 //      garbage, so there is nothing to collect yet):
-//        - a graph of N Nodes (four managed pointers and a tag, a 48-byte
+//        - a graph of N Nodes (four managed pointers and a tag, a 40-byte
 //          slot), each owning one Leaf (a managed pointer, a stamp and its
-//          check, a 32-byte slot), N = --live-mb MiB / 80 bytes: 6.7 M nodes
-//          and as many leaves (13.4 M objects) at the default 512 MiB.
+//          check, a 24-byte slot; both typed spans without headers), N =
+//          --live-mb MiB / 64 bytes: 8.4 M nodes and as many leaves
+//          (16.8 M objects) at the default 512 MiB.
 //          The nodes form complete binary trees of 65535 nodes (left/right),
 //          held by a small managed array (the forest) under a Persistent root;
 //          every node also has a `cross` edge to a random node of its own or
@@ -190,10 +191,6 @@ struct NodeArray {
   void trace_slots(tricolor::Visitor& v, size_t first, size_t end) const { v.visit_range(slots() + first, end - first); }
 };
 
-size_t slot_bytes(size_t payload) {
-  return tricolor::gc::kSizeClasses[tricolor::gc::size_class_index(payload + tricolor::gc::kHeaderBytes)]
-      .slot_bytes;
-}
 
 // xorshift64*, with Lemire's multiply-shift for a bounded draw.
 struct Rng {
@@ -233,8 +230,8 @@ struct Heap {
 };
 
 void build(tricolor::Mutator& m, Heap& heap) {
-  const uint64_t node_slot = slot_bytes(sizeof(Node));
-  const uint64_t leaf_slot = slot_bytes(sizeof(Leaf));
+  const uint64_t node_slot = tricolor::gc::kSlotBytesOf<Node>;
+  const uint64_t leaf_slot = tricolor::gc::kSlotBytesOf<Leaf>;
   const uint64_t n = std::max<uint64_t>(1, (uint64_t(g_config.live_mb) << 20) / (node_slot + leaf_slot));
   const uint64_t trees = (n + kTreeNodes - 1) / kTreeNodes;
   const uint64_t slots = std::max<uint64_t>(1, (uint64_t(g_config.large_mb) << 20) / sizeof(Member<Node>));

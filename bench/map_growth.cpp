@@ -5,7 +5,7 @@
 // Workload (bench/map_workload.h, the Go peer's contract): keys mix(i),
 // value i, i = 0..--entries-1 (default 10 M), no reserve. Background, the Go
 // peer's growth mode: a live pointer-rich binary tree of --live-mb MiB
-// (default 64; here in 48-byte slots, the same bytes as Go's 32-byte nodes)
+// (default 64; 32-byte nodes, here as in Go)
 // built first, then one explicit collection (the pacer's goal from the real
 // live heap: Go's runtime.GC()), then a registered mutator thread building
 // throwaway 1000-node trees continuously (yielding between trees) for the

@@ -179,7 +179,7 @@ inline bool take_flag(std::string_view name, int argc, char** argv, int& i, std:
 // ------------------------------------------------------------- the heap ----
 
 // The Go peer's `node`: two pointers, two words (32 bytes of payload; a
-// 48-byte slot here with the 8-byte header, 32 bytes in Go).
+// 32-byte slot here as in Go: a typed span, no header, gc/typed_classes.h).
 struct TreeNode {
   tricolor::Member<TreeNode> left;
   tricolor::Member<TreeNode> right;
@@ -192,10 +192,8 @@ struct TreeNode {
   }
 };
 
-inline size_t tree_node_slot_bytes() {
-  return tricolor::gc::kSizeClasses[tricolor::gc::size_class_index(sizeof(TreeNode) + tricolor::gc::kHeaderBytes)]
-      .slot_bytes;
-}
+static_assert(std::is_trivially_destructible_v<TreeNode>);  // so kSlotBytesOf applies
+inline size_t tree_node_slot_bytes() { return tricolor::gc::kSlotBytesOf<TreeNode>; }
 
 // Fills `parent` (already reachable from a root) with a balanced tree of
 // `n` nodes below it, top-down, so that every node is reachable from the
@@ -224,7 +222,7 @@ void build_tree(tricolor::Mutator& m, Root& root, uint64_t n) {
 
 // The live heap: about `mib` MiB of TreeNode slots (so that the collector's
 // live heap, which the pacer sizes its goal from, is the Go peer's in bytes:
-// Go builds mib MiB of 32-byte nodes, here fewer nodes of 48-byte slots).
+// Go builds mib MiB of 32-byte nodes, here as many in 32-byte slots).
 struct LiveTree {
   tricolor::Persistent<TreeNode> root;
   uint64_t nodes = 0;

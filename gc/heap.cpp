@@ -234,7 +234,7 @@ Span* Heap::take_empty_span_locked() {
   return span;
 }
 
-Span* Heap::acquire_span(uint8_t cls) {
+Span* Heap::acquire_span(uint16_t cls) {
   Span* span = nullptr;
   // Lazy sweeping per refill is bounded (Go's mcentral tries 100 spans): a
   // refill must not sweep a whole heap of full spans before a safepoint.
@@ -281,7 +281,7 @@ void Heap::release_span(Span* span) {
       set_state_locked(span, SpanState::kFull);
     } else {
       set_state_locked(span, SpanState::kPartial);
-      partial_[span->size_class].push(span);
+      partial_[span->span_class].push(span);
     }
   }
   uncount_allocated(unused_bytes);
@@ -390,7 +390,7 @@ Span* Heap::claim_unswept_locked() {
     for (; sweep_index_ < kSpansPerArena; ++sweep_index_) {
       Span* span = &sweep_arena_->spans[sweep_index_];
       if (span->sweepgen.load(std::memory_order_relaxed) != sg - 2) continue;
-      if (span->state == SpanState::kPartial) partial_[span->size_class].remove(span);
+      if (span->state == SpanState::kPartial) partial_[span->span_class].remove(span);
       else if (span->state != SpanState::kFull) continue;  // empty or cached: nothing to sweep
       set_state_locked(span, SpanState::kSweeping);
       span->sweepgen.store(sg - 1, std::memory_order_relaxed);
@@ -408,7 +408,7 @@ void Heap::place_swept_locked(Span* span, size_t live_slots) {
     free_spans_.push(span);
   } else if (live_slots < span->slot_count) {
     set_state_locked(span, SpanState::kPartial);
-    partial_[span->size_class].push(span);
+    partial_[span->span_class].push(span);
   } else {
     set_state_locked(span, SpanState::kFull);
   }

@@ -1,8 +1,9 @@
 // heap.h — the managed heap: arenas from mimalloc, spans, large objects.
 //
 // Owns: every byte of managed memory. Arenas (64 MiB) come from mimalloc and
-// are carved into 64 KiB spans of one size class; a large object (above
-// kMaxSmallBytes) gets a span of its own, also from mimalloc. Central lists
+// are carved into 64 KiB spans of one span class (a size class, or one type:
+// typed_classes.h); a large object (above kMaxSmallBytes) gets a span of its
+// own, also from mimalloc. Central lists
 // hold the spans no mutator cache owns (partial spans per class, free spans,
 // released spans); the page map finds the span of any address.
 // Invariants:
@@ -29,6 +30,7 @@
 #include "page_map.h"
 #include "prefault.h"
 #include "span.h"
+#include "typed_classes.h"
 
 namespace tricolor::gc {
 
@@ -93,10 +95,10 @@ class Heap {
   Heap& operator=(const Heap&) = delete;
   ~Heap();
 
-  // A span of class `cls` with at least one free slot, now owned by the
-  // caller's cache. Adds its free bytes to allocated_bytes (refunded by
+  // A span of span class `cls` (a size class, or a typed class from
+  // typed_classes()) with at least one free slot, now owned by the caller's cache. Adds its free bytes to allocated_bytes (refunded by
   // release_span for what stays unused).
-  Span* acquire_span(uint8_t cls);
+  Span* acquire_span(uint16_t cls);
   // The cache gives a span back (it is exhausted, or the cache is flushed).
   void release_span(Span* span);
 
@@ -114,6 +116,8 @@ class Heap {
   uintptr_t allocate_large(size_t slot_bytes);
 
   Span* span_of(const void* address) const { return page_map_.lookup(address); }
+  // The type of a managed object (from its typed span, or its header).
+  const TypeInfo* type_of(const void* object) const { return span_of(object)->type_of(object); }
 
   // ---- sweeping (Go's sweep generations, see span.h) ----
   // World stopped, every cache flushed, marking complete: every span and
@@ -185,7 +189,7 @@ class Heap {
   std::mutex release_mutex_;
   PageMap page_map_;
   Arena* arenas_ = nullptr;
-  SpanList partial_[kNumSizeClasses];
+  SpanList partial_[kNumSpanClasses];  // by span class
   SpanList free_spans_;
   SpanList released_spans_;
   SpanList large_spans_;

@@ -62,9 +62,7 @@ void Marker::visit_object(const void* object) {
   }
   span->acquire_geometry();
   if constexpr (kChecked) {
-    const uintptr_t offset = reinterpret_cast<uintptr_t>(object) - kHeaderBytes - span->base;
-    if (span->is_large() ? offset != 0 : offset % span->slot_bytes != 0)
-      report_bad_pointer(object, "points inside an object, not at its start");
+    if (span->offset_in_object(object) != 0) report_bad_pointer(object, "points inside an object, not at its start");
     if (!span->is_allocated(span->slot_index(object))) report_bad_pointer(object, "points at a free slot");
   }
   const size_t index = span->slot_index(object);
@@ -160,13 +158,14 @@ void Marker::trace_entry(const void* entry) {
     shared_.oblets_traced.fetch_add(1, std::memory_order_relaxed);
     return;
   }
-  const TypeInfo* type = header_of(entry)->type;
+  const Span* span = heap_.span_of(entry);
+  const TypeInfo* type = span->type_of(entry);
   holder_ = type;
   if (type->trace == nullptr) return;
   if (type->trace_slots != nullptr) {
     const size_t count = type->trace_slot_count(entry);
     const size_t per_chunk = oblet_slots(count);
-    if (count > per_chunk && heap_.span_of(entry)->is_large()) {
+    if (count > per_chunk && span->is_large()) {
       const size_t chunks = (count + per_chunk - 1) / per_chunk;
       for (size_t chunk = chunks - 1; chunk >= 1; --chunk) push(oblet_entry(entry, chunk));
       type->trace_slots(entry, 0, per_chunk, *this);
@@ -186,7 +185,10 @@ bool Marker::drain(size_t budget_objects) {
   for (;;) {
     while (queued < kPrefetchDistance && refill_local()) {
       const void* entry = local_->objects[--local_->count];
-      __builtin_prefetch(header_of(is_oblet(entry) ? oblet_object(entry) : entry));
+      // The object and, outside typed spans, its header (most often one line).
+      const void* object = is_oblet(entry) ? oblet_object(entry) : entry;
+      __builtin_prefetch(object);
+      __builtin_prefetch(header_of(object));
       ring[(head + queued++) % kPrefetchDistance] = entry;
     }
     if (queued == 0) {

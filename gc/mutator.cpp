@@ -76,7 +76,7 @@ void Mutator::enter_blocking() {
 
 void Mutator::leave_blocking() { collector_.world().leave_blocking(*this); }
 
-uintptr_t Mutator::refill_and_take(uint8_t cls) {
+uintptr_t Mutator::refill_and_take(uint16_t cls) {
   if (cache_[cls] != nullptr) {
     heap_.release_span(cache_[cls]);
     cache_[cls] = nullptr;
@@ -103,16 +103,17 @@ void* Mutator::allocate_large(size_t slot_bytes, const TypeInfo* type, bool defe
       collector_.allocate_memory(*this, slot_bytes, [&] { return heap_.allocate_large(slot_bytes); });
   gc::Span* span = heap_.span_of(reinterpret_cast<void*>(slot));
   reinterpret_cast<gc::ObjectHeader*>(slot)->type = type;
-  if (allocate_black_.load(std::memory_order_relaxed)) mark_new_object(span, slot);
-  return gc::object_of_slot(slot);
+  void* object = gc::object_of_slot(slot);
+  if (allocate_black_.load(std::memory_order_relaxed)) mark_new_object(span, object);
+  return object;
 }
 
-void Mutator::mark_new_object(gc::Span* span, uintptr_t slot) {
+void Mutator::mark_new_object(gc::Span* span, const void* object) {
   // Only in spans of the cycle being marked: once the mark has ended (the
   // sweep generation advanced) a span taken since is already swept, and a
   // mark bit there would outlive its cycle.
   if (span->sweepgen.load(std::memory_order_relaxed) != black_epoch_) return;
-  if (span->try_mark(span->slot_index(gc::object_of_slot(slot))))
+  if (span->try_mark(span->slot_index(object)))
     black_allocated_bytes_ += span->is_large() ? span->bytes : span->slot_bytes;
 }
 
@@ -139,7 +140,7 @@ size_t usable_size(const void* object) {
   gc::Span* span = Mutator::current() != nullptr ? Mutator::current()->collector().heap().span_of(object)
                                                  : nullptr;
   if (span == nullptr) throw UsageError("tricolor: usable_size() needs a managed object and a MutatorScope");
-  return (span->is_large() ? span->bytes : span->slot_bytes) - gc::kHeaderBytes;
+  return span->object_bytes();
 }
 
 }  // namespace tricolor

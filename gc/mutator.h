@@ -77,16 +77,21 @@ class Mutator {
     const size_t slot_bytes = payload_bytes + gc::kHeaderBytes;
     if (slot_bytes > gc::kMaxSmallBytes) [[unlikely]] return allocate_large(slot_bytes, type);
     const uint8_t cls = gc::size_class_index(slot_bytes);
-    gc::Span* span = cache_[cls];
-    uintptr_t slot = span != nullptr ? span->take_free_slot() : 0;
-    if (slot == 0) [[unlikely]] {
-      slot = refill_and_take(cls);
-      span = cache_[cls];
-    }
+    auto [span, slot] = take_slot(cls);
     if (type->destroy != nullptr) span->has_destructors = true;
     reinterpret_cast<gc::ObjectHeader*>(slot)->type = type;
-    if (allocate_black_.load(std::memory_order_relaxed)) [[unlikely]] mark_new_object(span, slot);
-    return gc::object_of_slot(slot);
+    void* object = gc::object_of_slot(slot);
+    if (allocate_black_.load(std::memory_order_relaxed)) [[unlikely]] mark_new_object(span, object);
+    return object;
+  }
+  // Zeroed storage for one object of a typed span class (gc/typed_classes.h):
+  // no header, the span says the type. The same fast path as allocate().
+  void* allocate_typed(uint16_t span_class) {
+    if constexpr (kChecked) check_thread("allocate");
+    auto [span, slot] = take_slot(span_class);
+    void* object = reinterpret_cast<void*>(slot);
+    if (allocate_black_.load(std::memory_order_relaxed)) [[unlikely]] mark_new_object(span, object);
+    return object;
   }
 
   // Write-barrier slow path (gc/barrier.cpp): shades both targets at once
@@ -171,9 +176,22 @@ class Mutator {
   friend class gc::World;
   void safepoint_slow();
   [[noreturn]] static void throw_construction_too_deep();
-  uintptr_t refill_and_take(uint8_t cls);
+  struct TakenSlot {
+    gc::Span* span;
+    uintptr_t slot;
+  };
+  TakenSlot take_slot(uint16_t span_class) {
+    gc::Span* span = cache_[span_class];
+    uintptr_t slot = span != nullptr ? span->take_free_slot() : 0;
+    if (slot == 0) [[unlikely]] {
+      slot = refill_and_take(span_class);
+      span = cache_[span_class];
+    }
+    return {span, slot};
+  }
+  uintptr_t refill_and_take(uint16_t span_class);
   void* allocate_large(size_t slot_bytes, const TypeInfo* type, bool defer_assist = false);
-  void mark_new_object(gc::Span* span, uintptr_t slot);
+  void mark_new_object(gc::Span* span, const void* object);
 
   gc::Collector& collector_;
   gc::Heap& heap_;
@@ -189,7 +207,7 @@ class Mutator {
   uint32_t black_epoch_ = 0;
   size_t assist_debt_objects_ = 0;
   size_t deferred_debt_objects_ = 0;  // see allocate_with_deferred_assist
-  gc::Span* cache_[gc::kNumSizeClasses] = {};
+  gc::Span* cache_[gc::kNumSpanClasses] = {};  // by span class (gc/typed_classes.h)
   LocalRootNode* local_roots_ = nullptr;
   static constexpr size_t kMaxConstructionDepth = 64;
   const void* constructing_[kMaxConstructionDepth] = {};

@@ -2,6 +2,7 @@
 #include "span.h"
 
 #include "errors.h"
+#include "typed_classes.h"
 
 namespace tricolor::gc {
 
@@ -28,13 +29,19 @@ void Span::zero_free_slots() {
   needs_zero = false;
 }
 
-void Span::init_small(uint8_t cls) {
-  const SizeClass& size_class_info = kSizeClasses[cls];
-  size_class = cls;
+void Span::init_small(uint16_t cls) {
+  const bool typed = cls >= kNumSizeClasses;
+  const TypedClass* typed_class = typed ? &typed_classes().entry(cls) : nullptr;
+  const uint8_t size = typed ? typed_class->size_class : static_cast<uint8_t>(cls);
+  const SizeClass& size_class_info = kSizeClasses[size];
+  size_class = size;
+  span_class = cls;
+  type = typed ? typed_class->type : nullptr;
+  header_bytes = typed ? 0 : kHeaderBytes;
   slot_bytes = size_class_info.slot_bytes;
   slot_count = size_class_info.slots_per_span;
   divide_magic = size_class_info.divide_magic;
-  has_destructors = false;
+  has_destructors = typed && type->destroy != nullptr;
   for (size_t w = 0; w < kBitmapWords; ++w) {
     alloc_bits[w].store(0, std::memory_order_relaxed);
     mark_bits[w].store(0, std::memory_order_relaxed);
@@ -56,10 +63,10 @@ Span::SweepResult Span::sweep(bool poison) {
     while (dead != 0) {
       const size_t index = w * 64 + std::countr_zero(dead);
       dead &= dead - 1;
-      void* object = object_of_slot(slot_address(index));
       if (has_destructors) {
-        const TypeInfo* type = header_of(object)->type;
-        if (type->destroy != nullptr) type->destroy(object);
+        void* object = object_at(index);
+        const TypeInfo* object_type = type_of(object);
+        if (object_type->destroy != nullptr) object_type->destroy(object);
       }
       if (poison) std::memset(reinterpret_cast<void*>(slot_address(index)), kPoisonByte, slot_bytes);
     }
@@ -76,9 +83,9 @@ void Span::destroy_all() {
   if (!has_destructors) return;
   for (size_t w = 0; w < bitmap_words(); ++w) {
     for (uint64_t allocated = alloc_bits[w].load(std::memory_order_relaxed); allocated != 0; allocated &= allocated - 1) {
-      void* object = object_of_slot(slot_address(w * 64 + std::countr_zero(allocated)));
-      const TypeInfo* type = header_of(object)->type;
-      if (type->destroy != nullptr) type->destroy(object);
+      void* object = object_at(w * 64 + std::countr_zero(allocated));
+      const TypeInfo* object_type = type_of(object);
+      if (object_type->destroy != nullptr) object_type->destroy(object);
     }
   }
   has_destructors = false;

@@ -1,4 +1,4 @@
-// span.h — a span: 64 KiB of slots of one size class, or one large object.
+// span.h — a span: 64 KiB of slots of one span class, or one large object.
 //
 // Owns: the span descriptor with its side bitmaps (allocation bits and mark
 // bits; marking never writes into object memory) and the per-span operations:
@@ -15,6 +15,9 @@
 //    (fresh or decommitted memory, or cleared by zero_free_slots()); a span
 //    is handed to an allocation cache only with needs_zero false, so the
 //    allocation fast path never clears memory.
+//  - a span of a typed class (typed_classes.h) holds objects of `type` only,
+//    with no header (header_bytes 0); any other span's objects each start
+//    kHeaderBytes into their slot, after the header naming their type.
 #pragma once
 
 #include <atomic>
@@ -30,7 +33,7 @@ namespace tricolor::gc {
 
 class Arena;
 
-// Every object is preceded by one header word: its TypeInfo.
+// An object outside a typed span is preceded by one header word: its TypeInfo.
 inline constexpr size_t kHeaderBytes = sizeof(void*);
 inline constexpr uint8_t kLargeClass = 0xff;
 inline constexpr size_t kBitmapWords = kMaxSlotsPerSpan / 64;
@@ -42,6 +45,7 @@ struct ObjectHeader {
 inline ObjectHeader* header_of(const void* object) {
   return reinterpret_cast<ObjectHeader*>(reinterpret_cast<uintptr_t>(object) - kHeaderBytes);
 }
+// The object in a slot that starts with a header (a large object, or a span that is not typed).
 inline void* object_of_slot(uintptr_t slot) { return reinterpret_cast<void*>(slot + kHeaderBytes); }
 
 enum class SpanState : uint8_t {
@@ -61,6 +65,9 @@ struct Span {
   uint32_t slot_bytes = 0;
   uint32_t slot_count = 0;
   uint8_t size_class = 0;
+  uint16_t span_class = 0;       // size_class, or a typed class (typed_classes.h)
+  uint32_t header_bytes = kHeaderBytes;  // 0 in a typed span
+  const TypeInfo* type = nullptr;        // a typed span's one type; null: headers say
   SpanState state = SpanState::kFree;
   bool needs_zero = false;
   bool prefault_queued = false;  // released, its run queued for populating (heap lock)
@@ -97,12 +104,23 @@ struct Span {
   // lock: makes the latest init_small() visible. A plain load on x86-64.
   void acquire_geometry() const { geometry_version.load(std::memory_order_acquire); }
 
-  // Slot index of the object starting `object`'s slot (object = slot + header).
+  // Slot index of the object starting `object`'s slot (object = slot + header_bytes).
   size_t slot_index(const void* object) const {
-    const uint64_t offset = reinterpret_cast<uintptr_t>(object) - kHeaderBytes - base;
+    const uint64_t offset = reinterpret_cast<uintptr_t>(object) - header_bytes - base;
     return is_large() ? 0 : static_cast<size_t>((offset * divide_magic) >> 32);
   }
   uintptr_t slot_address(size_t index) const { return base + index * slot_bytes; }
+  void* object_in_slot(uintptr_t slot) const { return reinterpret_cast<void*>(slot + header_bytes); }
+  void* object_at(size_t index) const { return object_in_slot(slot_address(index)); }
+  // Offset of `object` from the start of the object in its slot (0: a valid object start).
+  uintptr_t offset_in_object(const void* object) const {
+    const uintptr_t offset = reinterpret_cast<uintptr_t>(object) - header_bytes - base;
+    return is_large() ? offset : offset % slot_bytes;
+  }
+  // The type of `object`, which starts a slot of this span.
+  const TypeInfo* type_of(const void* object) const { return type != nullptr ? type : header_of(object)->type; }
+  // What an object here may use: its slot minus the header.
+  size_t object_bytes() const { return (is_large() ? bytes : slot_bytes) - header_bytes; }
 
   // Marks the slot; true if it was white (the caller then greys it).
   bool try_mark(size_t index) {
@@ -154,8 +172,9 @@ struct Span {
   void zero_free_slots();
   size_t free_slots() const { return slot_count - allocated_slots(); }
 
-  // Prepares a free span to serve size class `cls`.
-  void init_small(uint8_t cls);
+  // Prepares a free span to serve span class `span_class`: a size class, or
+  // a typed class from typed_classes().
+  void init_small(uint16_t span_class);
   // Resets the cursor so the next take_free_slot() rescans the bitmap.
   void rewind_cursor() {
     cursor_word = 0;

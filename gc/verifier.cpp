@@ -84,7 +84,7 @@ class VerifyingVisitor final : public Visitor {
       while (!pending_.empty()) {
         current_ = pending_.back();
         pending_.pop_back();
-        const TypeInfo* type = header_of(current_)->type;
+        const TypeInfo* type = heap_.type_of(current_);
         if (type->trace != nullptr) type->trace(current_, *this);
       }
     } while (reach_ephemeron_values());
@@ -136,20 +136,18 @@ class VerifyingVisitor final : public Visitor {
     Span* span = heap_.span_of(object);
     if (span == nullptr) fail(object, "is outside the managed heap");
     span->acquire_geometry();
-    const uintptr_t offset = reinterpret_cast<uintptr_t>(object) - kHeaderBytes - span->base;
-    if (span->is_large() ? offset != 0 : offset % span->slot_bytes != 0)
-      fail(object, "points inside an object");
+    if (span->offset_in_object(object) != 0) fail(object, "points inside an object");
     if (!span->is_allocated(span->slot_index(object))) fail(object, "points at a freed slot (lost object)");
     if (expect_marked_ && !span->is_marked(span->slot_index(object)))
       fail(object, "is reachable but unmarked at the end of marking (lost object)");
-    const TypeInfo* type = header_of(object)->type;
+    const TypeInfo* type = span->type_of(object);
     if (type == nullptr || type == &kFillerType) fail(object, "has no valid type header (corrupt object)");
   }
 
   [[noreturn]] void fail(const void* object, const char* problem) {
     // Root first; a long path keeps its first and last hops.
     std::vector<const char*> hops;
-    for (const void* at = current_; at != nullptr; at = parent_of_.at(at)) hops.push_back(header_of(at)->type->name);
+    for (const void* at = current_; at != nullptr; at = parent_of_.at(at)) hops.push_back(heap_.type_of(at)->name);
     std::reverse(hops.begin(), hops.end());
     constexpr size_t kShownAtEachEnd = 6;
     std::string path;
@@ -165,10 +163,11 @@ class VerifyingVisitor final : public Visitor {
     std::snprintf(address, sizeof address, "%p", object);
     // The child's type, when its slot still holds an object.
     Span* span = heap_.span_of(object);
-    const bool readable = span != nullptr && span->is_allocated(span->slot_index(object)) &&
-                          header_of(object)->type != nullptr && header_of(object)->type != &kFillerType;
+    const TypeInfo* child_type =
+        span != nullptr && span->is_allocated(span->slot_index(object)) ? span->type_of(object) : nullptr;
+    const bool readable = child_type != nullptr && child_type != &kFillerType;
     fatal(std::string("verifier: object ") + address + " " + problem + "; path: " + root_kind_ + " -> " + path +
-          (readable ? header_of(object)->type->name : "(child)"));
+          (readable ? child_type->name : "(child)"));
   }
 
   Heap& heap_;
@@ -203,7 +202,7 @@ class ProtectedWhite final : public Visitor {
  public:
   ProtectedWhite(Heap& heap, MiSet<const void*>& out) : heap_(heap), out_(out) {}
   void from_grey(const void* grey) {
-    const TypeInfo* type = header_of(grey)->type;
+    const TypeInfo* type = heap_.type_of(grey);
     if (type->trace != nullptr) type->trace(grey, *this);
     walk();
   }
@@ -229,7 +228,7 @@ class ProtectedWhite final : public Visitor {
     while (!pending_.empty()) {
       const void* object = pending_.back();
       pending_.pop_back();
-      const TypeInfo* type = header_of(object)->type;
+      const TypeInfo* type = heap_.type_of(object);
       if (type->trace != nullptr) type->trace(object, *this);
     }
   }
