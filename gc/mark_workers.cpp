@@ -15,8 +15,11 @@ constexpr size_t kDrainSlice = 4096;
 // An idle marker's slice: short, so that it gives a core back soon after a
 // mutator wants it.
 constexpr size_t kIdleSlice = 512;
-// How often an idle marker kept off the cores looks for a spare one.
-constexpr int kIdleRecheckUs = 200;
+// How often a pool marker that found nothing to do looks again: at first
+// soon, then less and less often (RecheckBackoff): an idle marker kept off
+// the cores, and a marker out of mark work while others still hold some.
+constexpr uint64_t kFirstRecheckUs = 50;
+constexpr uint64_t kMaxRecheckUs = 5'000;
 // Longest rest of the fractional marker before it looks at the mark again.
 constexpr uint64_t kMaxRestNs = 1'000'000;
 
@@ -74,8 +77,15 @@ void MarkWorkers::end_mark() {
   if (workers_.empty()) return;
   std::unique_lock lock(mutex_);
   marking_.store(false, std::memory_order_release);
+  wake_.notify_all();  // ends the waits of wait_while_marking
   left_.wait(lock, [&] { return in_mark_ == 0; });
   shared_ = nullptr;
+}
+
+void MarkWorkers::wait_while_marking(uint64_t us) {
+  std::unique_lock lock(mutex_);
+  wake_.wait_for(lock, std::chrono::microseconds(us),
+                 [&] { return stopping_ || !marking_.load(std::memory_order_relaxed); });
 }
 
 bool MarkWorkers::claim_spare_core() {
@@ -108,6 +118,7 @@ void MarkWorkers::mark(Worker& worker, MarkShared& shared) {
   const bool idle = worker.role == Role::kIdle;
   FractionalShare share(fractional_share_ > 0.0 ? fractional_share_ : 1.0);
   share.start(mark_started_ns_);
+  RecheckBackoff backoff(kFirstRecheckUs, kMaxRecheckUs);
   {
     Marker marker(heap_, shared, /*exclusive=*/false);
     while (marking_.load(std::memory_order_acquire)) {
@@ -122,9 +133,10 @@ void MarkWorkers::mark(Worker& worker, MarkShared& shared) {
         set_fractional_marking(true);
       }
       if (idle && !claim_spare_core()) {  // every core is taken: look again later
-        std::this_thread::sleep_for(std::chrono::microseconds(kIdleRecheckUs));
+        wait_while_marking(backoff.next_wait_us());
         continue;
       }
+      backoff.reset();
       const uint64_t slice_started = thread_cpu_ns();
       const bool out_of_work = marker.drain_as_background(idle ? kIdleSlice : kDrainSlice);
       if (idle || worker.role == Role::kFractional) marker.publish();
@@ -138,7 +150,7 @@ void MarkWorkers::mark(Worker& worker, MarkShared& shared) {
       if (run_deferred_slice_ && run_deferred_slice_()) continue;
       if (fractional) set_fractional_marking(false);
       while (marking_.load(std::memory_order_acquire) && shared.queue.full_count() == 0)
-        std::this_thread::sleep_for(std::chrono::microseconds(50));
+        wait_while_marking(backoff.next_wait_us());
     }
   }  // the marker publishes what it holds and turns idle here
   if (worker.role == Role::kFractional) set_fractional_marking(false);

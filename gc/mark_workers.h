@@ -11,7 +11,9 @@
 //    markers and by the fractional marker while it is in a slice (the
 //    driver or the pool's fractional worker says so through
 //    set_fractional_marking). They mark in short slices and look again between
-//    slices, so a mutator that wakes up gets its core back within a slice.
+//    slices, so a mutator that wakes up gets its core back within a slice;
+//    kept off the cores, they look again less and less often (RecheckBackoff),
+//    since each look wakes a thread that preempts a mutator.
 // When mark work runs dry, a pool marker runs a slice of deferred work
 // (deferred_work.h) if no one else is.
 // Invariants: a worker holds grey objects only while busy (marker.h), so
@@ -79,6 +81,8 @@ class MarkWorkers {
   void run(Worker& worker);
   void mark(Worker& worker, MarkShared& shared);
   bool claim_spare_core();  // idle role: true if it may run a slice now
+  // Sleeps `us` microseconds, or less if the mark ends (or the pool stops).
+  void wait_while_marking(uint64_t us);
 
   Heap& heap_;
   const double fractional_share_;

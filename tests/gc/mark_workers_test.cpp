@@ -132,6 +132,19 @@ TEST_CASE("the fractional share: rest until mark CPU is back to its share of the
   CHECK(share.rest_ns(2'400) == 0);
 }
 
+TEST_CASE("a marker that finds nothing looks again later and later, and soon again once it marks") {
+  gc::RecheckBackoff backoff(50, 5'000);
+  std::vector<uint64_t> waits;
+  for (int i = 0; i < 10; ++i) waits.push_back(backoff.next_wait_us());
+  CHECK(waits == std::vector<uint64_t>{50, 100, 200, 400, 800, 1'600, 3'200, 5'000, 5'000, 5'000});
+  backoff.reset();
+  CHECK(backoff.next_wait_us() == 50);
+  CHECK(backoff.next_wait_us() == 100);
+  gc::RecheckBackoff flat(20, 20);  // first == max: a fixed period
+  CHECK(flat.next_wait_us() == 20);
+  CHECK(flat.next_wait_us() == 20);
+}
+
 TEST_CASE("each kind of pool marker marks a whole list on its own") {
   gc::Collector collector(test::stepped_config());
   Mutator m(collector);
