@@ -693,7 +693,12 @@ void Collector::pay_assist_debt(Mutator& self) {
   pay_debt(self, self.assist_debt_objects(), SIZE_MAX, budget_ns);
 }
 
-void Collector::pay_deferred_debt_slice(Mutator& self) { pay_debt(self, self.deferred_debt_objects(), 1); }
+void Collector::pay_deferred_debt(Mutator& self) {
+  if (++self.deferred_debt_calls() % kDeferredDebtPeriod != 0 &&
+      phase_.load(std::memory_order_relaxed) == Phase::kMark)
+    return;
+  pay_debt(self, self.deferred_debt_objects(), kDeferredDebtPeriod, kAssistBudgetNs);
+}
 
 void Collector::pay_debt(Mutator& self, size_t& debt, size_t max_slices, uint64_t budget_ns) {
   if (debt < kMinAssistObjects) return;

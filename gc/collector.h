@@ -69,6 +69,13 @@ class Collector {
   // Assists start only once a mutator owes this many objects of mark work,
   // so that a few small refills do not each pay for setting up a marker.
   static constexpr size_t kMinAssistObjects = 32;
+  // Deferred debt (charge_deferred_assist) is paid at every
+  // kDeferredDebtPeriod-th call of pay_deferred_debt, that many slices at a
+  // time (at most kAssistBudgetNs): the same pace as one slice per call, with
+  // an eighth of the calls stalled (one slice per map write made 25-75 µs
+  // stalls the most common slow assignment in stw_assign; bench/RESULTS.md,
+  // stop 13). A refill's assist is bounded by the same budget.
+  static constexpr size_t kDeferredDebtPeriod = 8;
   // Without a memory limit, one allocation slow path assists for at most
   // this long and carries the rest of its debt to its next one, so that no
   // single allocation stalls for a whole mark's worth of work (Go's assists
@@ -120,12 +127,13 @@ class Collector {
   void pay_assist_debt(Mutator& self);
   // A large allocation that must not stall its caller (a managed map's new
   // bucket array): its assist debt goes to Mutator::deferred_debt_objects()
-  // and is paid one slice per call here (the map calls it once per write),
-  // or by background credit; what is unpaid when the mark ends is forgiven.
+  // and is paid by pay_deferred_debt (the map calls it once per write:
+  // kDeferredDebtPeriod slices at every kDeferredDebtPeriod-th call), or by
+  // background credit; what is unpaid when the mark ends is forgiven.
   void charge_deferred_assist(Mutator& self, size_t bytes) {
     if (phase_.load(std::memory_order_acquire) == Phase::kMark) [[unlikely]] add_assist_debt(self, bytes, true);
   }
-  void pay_deferred_debt_slice(Mutator& self);
+  void pay_deferred_debt(Mutator& self);
 
   // Barrier slow paths (gc/barrier.cpp, gc/mutator.cpp).
   bool shade_for_mutator(const void* object);   // white → grey: true

@@ -106,8 +106,8 @@ class Mutator {
   bool shade(const void* object);
 
   // Like allocate(), for a big object that must not stall its caller: its
-  // assist debt is not paid before it is taken but deferred, to be paid one
-  // bounded slice at a time (Collector::pay_deferred_debt_slice). Fresh large
+  // assist debt is not paid before it is taken but deferred, to be paid in
+  // bounded batches (Collector::pay_deferred_debt). Fresh large
   // objects come from memory the OS zeroed: no memset on this thread.
   void* allocate_with_deferred_assist(size_t payload_bytes, const TypeInfo* type) {
     if constexpr (kChecked) check_thread("allocate");
@@ -164,6 +164,7 @@ class Mutator {
   size_t take_black_allocated_bytes() { return std::exchange(black_allocated_bytes_, 0); }
   size_t& assist_debt_objects() { return assist_debt_objects_; }
   size_t& deferred_debt_objects() { return deferred_debt_objects_; }
+  size_t& deferred_debt_calls() { return deferred_debt_calls_; }
   void flush_allocation_cache();
   LocalRootNode*& local_roots() { return local_roots_; }
   void push_constructing(const void* object) {
@@ -207,6 +208,7 @@ class Mutator {
   uint32_t black_epoch_ = 0;
   size_t assist_debt_objects_ = 0;
   size_t deferred_debt_objects_ = 0;  // see allocate_with_deferred_assist
+  size_t deferred_debt_calls_ = 0;    // Collector::pay_deferred_debt's period
   gc::Span* cache_[gc::kNumSpanClasses] = {};  // by span class (gc/typed_classes.h)
   LocalRootNode* local_roots_ = nullptr;
   static constexpr size_t kMaxConstructionDepth = 64;

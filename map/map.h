@@ -21,8 +21,8 @@
 // does two buckets and nothing is deferred. A trigger met while a growth is
 // still running does not start another: writes go on and finish it.
 // The new table comes from fresh, already-zero memory (no memset on the
-// writer), is allocated black during a mark, and its assist debt is paid one
-// bounded slice per write (Mutator::allocate_with_deferred_assist). In
+// writer), is allocated black during a mark, and its assist debt is paid in
+// bounded batches, one every 8 writes (Collector::pay_deferred_debt). In
 // deferred mode a big new table (256 KiB and up) is made resident by the
 // collector's provisioning thread before its growth starts (new_table_ready),
 // so that no write takes the page faults of its first touch.
@@ -481,7 +481,7 @@ class Map {
 
   void pay_growth_debt(Mutator& mutator) {
     if (mutator.deferred_debt_objects() >= gc::Collector::kMinAssistObjects) [[unlikely]]
-      mutator.collector().pay_deferred_debt_slice(mutator);
+      mutator.collector().pay_deferred_debt(mutator);
   }
 
   Member<TableT> buckets_;

@@ -82,7 +82,7 @@ TEST_CASE("an item queued during a mark has its objects shaded at once") {
   collector.sweep_and_finish();
 }
 
-TEST_CASE("a big allocation with deferred assist leaves its debt to be paid one bounded slice per call") {
+TEST_CASE("a big allocation with deferred assist leaves its debt to be paid in bounded batches, one per period of calls") {
   gc::Collector collector(test::stepped_config());
   Mutator m(collector);
   // A long list to mark: tracing it takes many slices.
@@ -101,15 +101,25 @@ TEST_CASE("a big allocation with deferred assist leaves its debt to be paid one 
   const size_t debt = m.deferred_debt_objects();
   CHECK(debt > 4 * gc::Collector::kAssistSliceObjects);  // nothing paid up front
   CHECK(m.assist_debt_objects() == assist_before);       // not the ordinary debt
+  // Between two payments a call pays nothing; the period's call pays at most
+  // kDeferredDebtPeriod slices.
+  for (size_t call = 1; call < gc::Collector::kDeferredDebtPeriod; ++call) {
+    collector.pay_deferred_debt(m);
+    REQUIRE(m.deferred_debt_objects() == debt);
+  }
   const size_t credit = collector.background_credit();
-  collector.pay_deferred_debt_slice(m);
+  collector.pay_deferred_debt(m);
   CHECK(m.deferred_debt_objects() < debt);
-  CHECK(m.deferred_debt_objects() + gc::Collector::kAssistSliceObjects + credit >= debt);  // one slice at most
+  CHECK(m.deferred_debt_objects() + gc::Collector::kDeferredDebtPeriod * gc::Collector::kAssistSliceObjects +
+            credit >= debt);
+  const size_t after_first = m.deferred_debt_objects();
+  collector.pay_deferred_debt(m);
+  CHECK(m.deferred_debt_objects() == after_first);  // the next period has begun
   do {
     collector.drain_background(SIZE_MAX);
     collector.flush_barrier_buffers(&m);
   } while (!collector.mark_looks_complete() || !collector.try_end_mark(&m));
   collector.sweep_and_finish();
-  collector.pay_deferred_debt_slice(m);
-  CHECK(m.deferred_debt_objects() == 0);  // forgiven once the mark is over
+  collector.pay_deferred_debt(m);
+  CHECK(m.deferred_debt_objects() == 0);  // forgiven once the mark is over, at any call
 }
