@@ -201,7 +201,8 @@ double median(std::vector<double> values) {
 Metrics median_metrics(const std::vector<Metrics>& runs) {
   Metrics out;
   for (const Metrics& run : runs) {
-    for (const auto& [name, value] : run) {
+    for (const auto& entry : run) {
+      const std::string& name = entry.first;  // a structured binding: clang 14 cannot capture it
       if (std::any_of(out.begin(), out.end(), [&](const auto& m) { return m.first == name; })) continue;
       std::vector<double> values;
       for (const Metrics& other : runs) {
