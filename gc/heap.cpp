@@ -302,32 +302,40 @@ void Heap::uncount_allocated(size_t bytes) {
 uintptr_t Heap::allocate_large(size_t slot_bytes) {
   const size_t bytes = (slot_bytes + kSpanBytes - 1) & ~(kSpanBytes - 1);
   const auto base = reinterpret_cast<uintptr_t>(allocate_from_mimalloc(bytes, kSpanBytes, "a large object"));
-  if (bytes >= kUntouchedLargeObjectBytes) {
-    release_pages(base, bytes);
-    prefer_huge_pages(base, bytes);
-  } else {
-    std::memset(reinterpret_cast<void*>(base), 0, bytes);
-  }
-  auto* span = static_cast<Span*>(mi_zalloc(sizeof(Span)));
-  if (span == nullptr) {
+  void* descriptor = mi_zalloc(sizeof(Span));
+  if (descriptor == nullptr) {
     mi_free(reinterpret_cast<void*>(base));
     throw HeapExhausted("tricolor: out of memory for a span descriptor");
   }
-  new (span) Span();
-  span->base = base;
-  span->bytes = bytes;
-  span->slot_bytes = static_cast<uint32_t>(bytes > UINT32_MAX ? 0 : bytes);
-  span->slot_count = 1;
-  span->size_class = kLargeClass;
-  span->state = SpanState::kLarge;
-  span->alloc_bits[0].store(1, std::memory_order_relaxed);
+  // The object's memory and its descriptor may be what a sweep on another
+  // thread just freed (sweep_large). mimalloc orders that hand-over inside
+  // itself, where ThreadSanitizer cannot see it; so this thread first writes
+  // them after taking the heap lock, which the sweeper released after its
+  // last access to them. Zeroing after the span is published is safe: no
+  // one holds a pointer to the object yet, and no sweep can start before
+  // this mutator's next safepoint.
+  Span* span = nullptr;
   {
     std::lock_guard lock(mutex_);
+    span = new (descriptor) Span();
+    span->base = base;
+    span->bytes = bytes;
+    span->slot_bytes = static_cast<uint32_t>(bytes > UINT32_MAX ? 0 : bytes);
+    span->slot_count = 1;
+    span->size_class = kLargeClass;
+    span->state = SpanState::kLarge;
+    span->alloc_bits[0].store(1, std::memory_order_relaxed);
     span->sweepgen.store(sweepgen_.load(std::memory_order_relaxed), std::memory_order_relaxed);
     counters_.metadata_bytes += sizeof(Span) + page_map_.assign(base, bytes, span);
     counters_.large_bytes += bytes;
     ++counters_.large_objects;
     large_spans_.push(span);
+  }
+  if (bytes >= kUntouchedLargeObjectBytes) {
+    release_pages(base, bytes);
+    prefer_huge_pages(base, bytes);
+  } else {
+    std::memset(reinterpret_cast<void*>(base), 0, bytes);
   }
   count_allocated(bytes);
   return base;
@@ -348,19 +356,23 @@ void Heap::sweep_large(Span* span) {
   void* object = object_of_slot(span->base);
   const TypeInfo* type = header_of(object)->type;
   if (type->destroy != nullptr) type->destroy(object);
+  // Every access to the object and its descriptor comes before the heap
+  // lock is released (see allocate_large): after it, only the locals.
+  const uintptr_t base = span->base;
+  const size_t bytes = span->bytes;
   {
     std::lock_guard lock(mutex_);
-    page_map_.assign(span->base, span->bytes, nullptr);
-    sweep_totals_.freed_bytes += span->bytes;
+    page_map_.assign(base, bytes, nullptr);
+    sweep_totals_.freed_bytes += bytes;
     ++sweep_totals_.freed_objects;
-    counters_.large_bytes -= span->bytes;
-    counters_.released_total_bytes += span->bytes;
+    counters_.large_bytes -= bytes;
+    counters_.released_total_bytes += bytes;
     counters_.metadata_bytes -= sizeof(Span);
     --counters_.large_objects;
+    span->~Span();
   }
-  freed_total_bytes_.fetch_add(span->bytes, std::memory_order_relaxed);
-  mi_free(reinterpret_cast<void*>(span->base));
-  span->~Span();
+  freed_total_bytes_.fetch_add(bytes, std::memory_order_relaxed);
+  mi_free(reinterpret_cast<void*>(base));
   mi_free(span);
 }
 
