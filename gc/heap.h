@@ -3,9 +3,9 @@
 // Owns: every byte of managed memory. Arenas (64 MiB) come from mimalloc and
 // are carved into 64 KiB spans of one span class (a size class, or one type:
 // typed_classes.h); a large object (above kMaxSmallBytes) gets a span of its
-// own, also from mimalloc. Central lists
-// hold the spans no mutator cache owns (partial spans per class, free spans,
-// released spans); the page map finds the span of any address.
+// own, also from mimalloc. Central lists hold the spans no mutator cache owns
+// (partial spans per span class, free spans, released spans); the page map
+// finds the span of any address.
 // Invariants:
 //  - every span is in exactly one place: a cache, a central list, or (full)
 //    nowhere but its arena's descriptor array; state says which.
@@ -96,8 +96,9 @@ class Heap {
   ~Heap();
 
   // A span of span class `cls` (a size class, or a typed class from
-  // typed_classes()) with at least one free slot, now owned by the caller's cache. Adds its free bytes to allocated_bytes (refunded by
-  // release_span for what stays unused).
+  // typed_classes()) with at least one free slot, now owned by the caller's
+  // cache. Adds its free bytes to allocated_bytes (refunded by release_span
+  // for what stays unused).
   Span* acquire_span(uint16_t cls);
   // The cache gives a span back (it is exhausted, or the cache is flushed).
   void release_span(Span* span);

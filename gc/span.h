@@ -106,16 +106,13 @@ struct Span {
 
   // Slot index of the object starting `object`'s slot (object = slot + header_bytes).
   size_t slot_index(const void* object) const {
-    const uint64_t offset = reinterpret_cast<uintptr_t>(object) - header_bytes - base;
-    return is_large() ? 0 : static_cast<size_t>((offset * divide_magic) >> 32);
+    return is_large() ? 0 : static_cast<size_t>((slot_offset(object) * divide_magic) >> 32);
   }
   uintptr_t slot_address(size_t index) const { return base + index * slot_bytes; }
-  void* object_in_slot(uintptr_t slot) const { return reinterpret_cast<void*>(slot + header_bytes); }
-  void* object_at(size_t index) const { return object_in_slot(slot_address(index)); }
+  void* object_at(size_t index) const { return reinterpret_cast<void*>(slot_address(index) + header_bytes); }
   // Offset of `object` from the start of the object in its slot (0: a valid object start).
   uintptr_t offset_in_object(const void* object) const {
-    const uintptr_t offset = reinterpret_cast<uintptr_t>(object) - header_bytes - base;
-    return is_large() ? offset : offset % slot_bytes;
+    return is_large() ? slot_offset(object) : slot_offset(object) % slot_bytes;
   }
   // The type of `object`, which starts a slot of this span.
   const TypeInfo* type_of(const void* object) const { return type != nullptr ? type : header_of(object)->type; }
@@ -148,6 +145,11 @@ struct Span {
   }
   bool is_allocated(size_t index) const {
     return (alloc_bits[index >> 6].load(std::memory_order_relaxed) >> (index & 63)) & 1;
+  }
+
+  // Bytes from slot 0 to the start of `object`'s slot.
+  uintptr_t slot_offset(const void* object) const {
+    return reinterpret_cast<uintptr_t>(object) - header_bytes - base;
   }
 
   // Fast path of the owning cache: the next free slot's address, or 0 when
