@@ -22,16 +22,16 @@ void release_pages(uintptr_t address, size_t bytes) {
     fatal("madvise(MADV_DONTNEED) failed on managed memory");
 }
 
-// Asks for transparent huge pages over the 2 MiB-aligned part of a large
-// object: one fault per 2 MiB instead of per 4 KiB at the first touch (on
-// this project's VM a 4 KiB first touch costs 7-11 µs, a 2 MiB one
-// 0.1-5 ms: bench/RESULTS.md), and a PrefaultWork populates it in 2 MiB
-// calls. A large object goes back to mimalloc whole, so no huge page is split
-// by a partial release. Arenas do not ask: with huge pages there, the
-// 64 KiB releases after each sweep split them and took the driver up to
-// 8.5 ms, the next cycle started late, and a heap under a memory limit
-// overshot it by up to 2x (the memory_limit test, bench/RESULTS.md). Where
-// the kernel has no THP (or it is off) the call fails and nothing changes.
+// Asks for transparent huge pages over the 2 MiB-aligned part of `bytes`:
+// one fault per 2 MiB instead of per 4 KiB at the first touch (on this
+// project's VM a 4 KiB first touch costs 7-11 µs, a 2 MiB one 0.1-5 ms:
+// bench/RESULTS.md), a PrefaultWork populates it in 2 MiB calls, and the
+// marker and mutators miss the TLB far less on a heap of gigabytes. Arenas and
+// large objects ask; both are committed and released in whole huge pages (a
+// large object goes back to mimalloc whole, an arena's spans in groups of
+// kSpansPerHugePage), because a partial release splits the page and, with
+// huge pages, took the driver up to 8.5 ms per cycle (stop 12, RESULTS).
+// Where the kernel has no THP (or it is off) the call fails and nothing changes.
 void prefer_huge_pages(uintptr_t address, size_t bytes) {
   const uintptr_t begin = (address + kHugePageBytes - 1) & ~(kHugePageBytes - 1);
   const uintptr_t end = (address + bytes) & ~(kHugePageBytes - 1);
@@ -45,19 +45,32 @@ void* allocate_from_mimalloc(size_t bytes, size_t alignment, const char* what) {
   return memory;
 }
 
-// A provisioning job (provisioner.h): one run of an arena's spans made resident.
-class SpanRunPrefaultWork final : public DeferredWork {
+// A provisioning job (provisioner.h): one huge page of an arena's spans made resident.
+class HugePagePrefaultWork final : public DeferredWork {
  public:
-  SpanRunPrefaultWork(Heap& heap, Arena* arena, size_t run) : heap_(heap), arena_(arena), run_(run) {}
+  HugePagePrefaultWork(Heap& heap, Arena* arena, Span* first) : heap_(heap), arena_(arena), first_(first) {}
   bool run(uint64_t) override {
-    heap_.prefault_span_run(arena_, run_);
+    heap_.prefault_huge_page(arena_, first_);
     return true;
   }
 
  private:
   Heap& heap_;
   Arena* arena_;
-  size_t run_;
+  Span* first_;
+};
+
+// A provisioning job: the next arena, built before allocation needs it.
+class ArenaGrowthWork final : public DeferredWork {
+ public:
+  explicit ArenaGrowthWork(Heap& heap) : heap_(heap) {}
+  bool run(uint64_t) override {
+    heap_.grow_ahead();
+    return true;
+  }
+
+ private:
+  Heap& heap_;
 };
 
 bool is_in_use(SpanState state) {
@@ -117,65 +130,117 @@ Heap::~Heap() {
   }
 }
 
-void Heap::add_arena_locked() {
-  auto base = reinterpret_cast<uintptr_t>(allocate_from_mimalloc(kArenaBytes, kSpanBytes, "an arena"));
+// Without the heap lock: the memory from mimalloc, its madvise calls and
+// the first touch of ~1 MB of span descriptors took 2-11 ms, and under the
+// lock every refill, release and sweep of every thread waited for it.
+Arena* Heap::build_arena() {
+  auto base = reinterpret_cast<uintptr_t>(allocate_from_mimalloc(kArenaBytes, kHugePageBytes, "an arena"));
   // mimalloc 2.0 cannot tell whether a block is fresh from the OS, and
   // mi_zalloc clears it by hand (1.3 s for 300 MB, measured); DONTNEED makes
   // the range zero at page-table cost instead (about 50 µs for 300 MB).
   release_pages(base, kArenaBytes);
+  prefer_huge_pages(base, kArenaBytes);
   auto* spans = static_cast<Span*>(mi_zalloc(sizeof(Span) * kSpansPerArena));
   if (spans == nullptr) {
     mi_free(reinterpret_cast<void*>(base));
     throw HeapExhausted("tricolor: out of memory for span descriptors");
   }
-  auto* arena = new Arena{base, spans, kSpansPerArena, 0, arenas_};
-  arenas_ = arena;
+  auto* arena = new Arena{base, spans, kSpansPerArena, 0, nullptr};
   for (size_t i = 0; i < kSpansPerArena; ++i) {
     Span* span = new (&spans[i]) Span();
     span->base = base + i * kSpanBytes;
     span->bytes = kSpanBytes;
     span->arena = arena;
     span->state = SpanState::kReleased;
-    released_spans_.push(span);
   }
+  return arena;
+}
+
+void Heap::install_arena_locked(Arena* arena) {
+  arena->next = arenas_;
+  arenas_ = arena;
+  // Pushed bottom up: allocation takes the arena's spans from the top down.
+  for (size_t i = 0; i < kSpansPerArena; ++i) released_spans_.push(&arena->spans[i]);
   counters_.metadata_bytes += sizeof(Span) * kSpansPerArena + sizeof(Arena);
   for (size_t i = 0; i < kSpansPerArena; ++i)
-    counters_.metadata_bytes += page_map_.assign(spans[i].base, kSpanBytes, &spans[i]);
+    counters_.metadata_bytes += page_map_.assign(arena->spans[i].base, kSpanBytes, &arena->spans[i]);
   counters_.arena_bytes += kArenaBytes;
   counters_.released_span_bytes += kArenaBytes;
   ++counters_.arenas;
 }
 
+void Heap::grow(std::unique_lock<AdaptiveMutex>& lock) {
+  lock.unlock();
+  {
+    // One thread builds at a time; the others wait here and find its arena.
+    std::lock_guard growing(grow_mutex_);
+    lock.lock();
+    const bool needed = free_spans_.empty() && released_spans_.empty();
+    lock.unlock();
+    if (needed) {
+      Arena* arena = build_arena();
+      lock.lock();
+      install_arena_locked(arena);
+      lock.unlock();
+    }
+  }
+  lock.lock();
+}
+
+void Heap::grow_ahead() {
+  std::lock_guard growing(grow_mutex_);
+  Arena* arena = nullptr;
+  try {
+    arena = build_arena();
+  } catch (const HeapExhausted&) {
+    // Out of memory ahead of need: the allocation that needs it will say so.
+  }
+  std::lock_guard lock(mutex_);
+  if (arena != nullptr) install_arena_locked(arena);
+  growing_ahead_ = false;
+}
+
 void Heap::provision_ahead_locked() {
-  if (provisioner_ == nullptr || free_spans_.size() >= kSpansPerPrefault) return;
+  if (provisioner_ == nullptr) return;
+  if (released_spans_.size() < kGrowAheadSpans && !growing_ahead_) {
+    growing_ahead_ = true;
+    provisioner_->submit(std::make_shared<ArenaGrowthWork>(*this));
+  }
+  if (free_spans_.size() >= kSpansPerHugePage) return;
   Span* next = released_spans_.front();
   if (next == nullptr || next->prefault_queued) return;
   Arena* arena = next->arena;
-  const size_t run = static_cast<size_t>(next - arena->spans) / kSpansPerPrefault;
-  for (size_t k = run * kSpansPerPrefault; k < (run + 1) * kSpansPerPrefault; ++k)
-    arena->spans[k].prefault_queued = arena->spans[k].state == SpanState::kReleased;
+  Span* first = first_of_huge_page(next);
+  for (size_t k = 0; k < kSpansPerHugePage; ++k) first[k].prefault_queued = first[k].state == SpanState::kReleased;
   ++arena->prefaulting;
-  provisioner_->submit(std::make_shared<SpanRunPrefaultWork>(*this, arena, run));
+  provisioner_->submit(std::make_shared<HugePagePrefaultWork>(*this, arena, first));
 }
 
-void Heap::prefault_span_run(Arena* arena, size_t run) {
-  Span* first = &arena->spans[run * kSpansPerPrefault];
-  // Outside the lock: a mutator may take one of these spans meanwhile and
-  // write to it, which populating leaves alone. Where the kernel cannot
-  // populate, the spans still become free (they read as zero): the run is
-  // not queued again and again.
-  (void)populate_pages(first->base, kSpansPerPrefault * kSpanBytes);
-  std::lock_guard lock(mutex_);
-  for (size_t i = 0; i < kSpansPerPrefault; ++i) {
+Span* Heap::first_of_huge_page(Span* span) {
+  const size_t index = static_cast<size_t>(span - span->arena->spans);
+  return &span->arena->spans[index - index % kSpansPerHugePage];
+}
+
+void Heap::commit_huge_page_locked(Span* first) {
+  for (size_t i = 0; i < kSpansPerHugePage; ++i) {
     Span* span = &first[i];
-    if (!span->prefault_queued) continue;
-    span->prefault_queued = false;
     if (span->state != SpanState::kReleased) continue;
     released_spans_.remove(span);
-    set_state_locked(span, SpanState::kFree);  // resident, and still zero
+    set_state_locked(span, SpanState::kFree);  // still zero: released memory reads as zero
     span->needs_zero = false;
     free_spans_.push(span);
   }
+}
+
+void Heap::prefault_huge_page(Arena* arena, Span* first) {
+  // Outside the lock: a mutator may commit this huge page and write to one of
+  // its spans meanwhile, which populating leaves alone. Where the kernel
+  // cannot populate, the spans still become free (they read as zero): the
+  // page is not queued again and again.
+  (void)populate_pages(first->base, kHugePageBytes);
+  std::lock_guard lock(mutex_);
+  for (size_t i = 0; i < kSpansPerHugePage; ++i) first[i].prefault_queued = false;
+  commit_huge_page_locked(first);
   --arena->prefaulting;
 }
 
@@ -223,12 +288,14 @@ void Heap::set_state_locked(Span* span, SpanState state) {
   span->state = state;
 }
 
-Span* Heap::take_empty_span_locked() {
+Span* Heap::take_empty_span(std::unique_lock<AdaptiveMutex>& lock) {
+  while (free_spans_.empty() && released_spans_.empty()) grow(lock);
   Span* span = free_spans_.pop();  // committed (dirty, or populated and zero)
   if (span == nullptr) {
-    if (released_spans_.empty()) add_arena_locked();
-    span = released_spans_.pop();  // reads as zero
-    span->needs_zero = false;
+    // The whole huge page is committed at once (its first touch faults in
+    // 2 MiB): its other spans become free spans, still zero.
+    commit_huge_page_locked(first_of_huge_page(released_spans_.front()));
+    span = free_spans_.pop();
   }
   provision_ahead_locked();
   return span;
@@ -259,9 +326,9 @@ Span* Heap::acquire_span(uint16_t cls) {
       partial_[cls].remove(span);
     }
     if (span == nullptr) {
-      span = take_empty_span_locked();
+      span = take_empty_span(lock);  // may drop the lock: a sweep cycle may have begun meanwhile
       span->init_small(cls);
-      span->sweepgen.store(sg, std::memory_order_relaxed);
+      span->sweepgen.store(sweepgen_.load(std::memory_order_relaxed), std::memory_order_relaxed);
     }
     span->rewind_cursor();
     set_state_locked(span, SpanState::kCached);
@@ -487,25 +554,30 @@ void Heap::release_free_memory(size_t retain_bytes) {
       free_arena_locked(arena);
     arena = next;
   }
-  // Then committed empty spans go back to the OS, in contiguous runs so that
-  // one madvise covers many spans. The run leaves the free list under the
-  // lock, the system call runs without it (allocation goes on meanwhile), and
-  // the run joins the released list after; release_mutex_ keeps a second
-  // caller from taking the same spans for free meanwhile.
+  // Then committed empty spans go back to the OS in whole huge pages (all
+  // kSpansPerHugePage spans of one free), in contiguous runs so that one
+  // madvise covers many. A run leaves the free list under the lock, the
+  // system call runs without it (allocation goes on meanwhile), and the run
+  // joins the released list after; release_mutex_ keeps a second caller from
+  // taking the same spans for free meanwhile.
+  auto huge_page_is_free = [](const Span* first) {
+    for (size_t k = 0; k < kSpansPerHugePage; ++k)
+      if (first[k].state != SpanState::kFree) return false;
+    return true;
+  };
   for (Arena* arena = arenas_; arena != nullptr; arena = arena->next) {
     for (size_t i = 0; i < kSpansPerArena && counters_.free_span_bytes > retain_bytes;) {
-      if (arena->spans[i].state != SpanState::kFree) {
-        ++i;
+      size_t end = i;
+      while (end < kSpansPerArena && huge_page_is_free(&arena->spans[end]) &&
+             counters_.free_span_bytes - (end - i) * kSpanBytes > retain_bytes) {
+        for (size_t k = end; k < end + kSpansPerHugePage; ++k) free_spans_.remove(&arena->spans[k]);
+        end += kSpansPerHugePage;
+      }
+      if (end == i) {
+        i += kSpansPerHugePage;
         continue;
       }
-      size_t end = i;
-      size_t run_bytes = 0;
-      while (end < kSpansPerArena && arena->spans[end].state == SpanState::kFree &&
-             counters_.free_span_bytes - run_bytes > retain_bytes) {
-        free_spans_.remove(&arena->spans[end]);
-        run_bytes += kSpanBytes;
-        ++end;
-      }
+      const size_t run_bytes = (end - i) * kSpanBytes;
       lock.unlock();
       if (before_release_hook_) [[unlikely]] before_release_hook_();
       release_pages(arena->spans[i].base, run_bytes);

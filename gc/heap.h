@@ -11,14 +11,21 @@
 //    nowhere but its arena's descriptor array; state says which.
 //  - arena_bytes == in_use_span_bytes + free_span_bytes + released_span_bytes
 //    at every point where the heap lock is released (the stats test checks it).
+//  - arena memory is committed and released in whole huge pages: the
+//    kSpansPerHugePage spans of one are all kReleased or none is, so no
+//    release splits a huge page (and khugepaged, which collapses only ranges
+//    with a page present, never refills a released one).
 //  - memory handed out as "zero" really is zero: fresh and released memory is
 //    zero because the kernel zero-fills pages after MADV_DONTNEED; a span that
 //    held objects is marked needs_zero and its slots are cleared on reuse;
 //    a released span a provisioning job populated is still zero (populating
 //    never writes) and becomes kFree without needs_zero.
-// Locking: one mutex guards the lists and counters; the allocation fast path
+// Locking: one mutex (an AdaptiveMutex: its sections are short and it has
+// many users) guards the lists and counters; the allocation fast path
 // (gc/mutator.h) never takes it, nor do release_free_memory's madvise calls
-// (tests/gc/heap_test.cpp checks this through a test hook).
+// (tests/gc/heap_test.cpp checks this through a test hook), nor does
+// building an arena (mimalloc, madvise, ~1 MB of descriptors first touched),
+// which a provisioning job does ahead of need.
 #pragma once
 
 #include <atomic>
@@ -27,6 +34,7 @@
 #include <functional>
 #include <mutex>
 
+#include "adaptive_mutex.h"
 #include "page_map.h"
 #include "prefault.h"
 #include "span.h"
@@ -37,8 +45,13 @@ namespace tricolor::gc {
 inline constexpr size_t kArenaBytes = size_t{64} << 20;
 inline constexpr size_t kSpansPerArena = kArenaBytes / kSpanBytes;
 
-// Spans a provisioning job populates at once (2 MiB, aligned in the arena).
-inline constexpr size_t kSpansPerPrefault = kHugePageBytes / kSpanBytes;
+// The spans of one transparent huge page (2 MiB, aligned in the arena): the
+// unit in which arena memory is committed, populated and released.
+inline constexpr size_t kSpansPerHugePage = kHugePageBytes / kSpanBytes;
+
+// With a provisioner, the next arena is built when fewer released spans than
+// this (8 MiB) are left.
+inline constexpr size_t kGrowAheadSpans = 4 * kSpansPerHugePage;
 
 class Arena {
  public:
@@ -103,15 +116,20 @@ class Heap {
   // The cache gives a span back (it is exhausted, or the cache is flushed).
   void release_span(Span* span);
 
-  // With a provisioner, the heap keeps a run of kSpansPerPrefault resident
-  // empty spans ahead of allocation: when fewer than that are free,
-  // `provisioner`'s thread populates the run whose released spans
-  // allocation takes next (null: every released span is faulted in by the
-  // mutator that takes it). Set before the heap is shared.
+  // With a provisioner, the heap keeps a huge page of resident empty spans
+  // ahead of allocation: when fewer than kSpansPerHugePage are free,
+  // `provisioner`'s thread populates the huge page allocation commits next
+  // (null: every huge page is faulted in by the mutator that first touches
+  // it). Set before the heap is shared.
   void set_provisioner(Provisioner* provisioner) { provisioner_ = provisioner; }
-  // The provisioning job of span run `run` of `arena`: populates it and
-  // makes its spans that are still released free (resident, zero) spans.
-  void prefault_span_run(Arena* arena, size_t run);
+  // The provisioning job that builds the next arena, queued when fewer than
+  // kGrowAheadSpans released spans are left, so that allocation seldom
+  // builds one itself.
+  void grow_ahead();
+  // The provisioning job of the huge page whose first span is `first`, in
+  // `arena`: populates it and commits it (its released spans become free,
+  // resident and zero).
+  void prefault_huge_page(Arena* arena, Span* first);
 
   // A zeroed large object of `object_bytes` (header included) in its own span.
   uintptr_t allocate_large(size_t slot_bytes);
@@ -145,8 +163,10 @@ class Heap {
 
   // Stop-the-world convenience: begin_sweep_cycle + finish_sweep.
   SweepTotals sweep_all(bool poison);
-  // Gives empty spans back to the OS (and whole empty arenas back to
-  // mimalloc) until at most `retain_bytes` of empty committed spans remain.
+  // Gives empty spans back to the OS, in whole huge pages (and whole empty
+  // arenas back to mimalloc), while more than `retain_bytes` of empty
+  // committed spans remain (the last page may take it below that). Free spans
+  // of a huge page with a span in use stay committed.
   void release_free_memory(size_t retain_bytes);
 
   // ---- test hooks (tests/gc/heap_test.cpp); unused, they cost one branch ----
@@ -171,9 +191,16 @@ class Heap {
   size_t freed_total_bytes() const { return freed_total_bytes_.load(std::memory_order_relaxed); }
 
  private:
-  Span* take_empty_span_locked();
+  // An empty span; the lock is held on entry and exit, dropped meanwhile if
+  // a new arena must be built.
+  Span* take_empty_span(std::unique_lock<AdaptiveMutex>& lock);
   void provision_ahead_locked();
-  void add_arena_locked();
+  static Span* first_of_huge_page(Span* span);
+  // Released spans of the huge page starting at `first` become free (zero).
+  void commit_huge_page_locked(Span* first);
+  Arena* build_arena();  // without the heap lock
+  void install_arena_locked(Arena* arena);
+  void grow(std::unique_lock<AdaptiveMutex>& lock);
   void free_arena_locked(Arena* arena);
   void set_state_locked(Span* span, SpanState state);
   void count_allocated(size_t bytes);
@@ -183,11 +210,13 @@ class Heap {
   void place_swept_locked(Span* span, size_t live_slots);
   void sweep_large(Span* span);
 
-  mutable std::mutex mutex_;
+  mutable AdaptiveMutex mutex_;  // short critical sections, many users (adaptive_mutex.h)
   // Serializes release_free_memory(): two cycles can finish at once (a stop-
   // the-world collect() from another thread), and one's run of spans is off
   // the free list but not yet released while it sits in madvise.
   std::mutex release_mutex_;
+  std::mutex grow_mutex_;  // one arena built at a time by allocation (grow)
+  bool growing_ahead_ = false;  // a grow_ahead job is queued (heap lock)
   PageMap page_map_;
   Arena* arenas_ = nullptr;
   SpanList partial_[kNumSpanClasses];  // by span class

@@ -100,11 +100,13 @@ class Marker final : public Visitor {
   // when it ran out of work.
   bool drain(size_t budget_objects = SIZE_MAX);
   // As drain(), for a background marker: what it traces becomes credit that
-  // assists may claim instead of marking themselves.
+  // assists may claim instead of marking themselves, and it tops up the
+  // queue's spare empty packets (MarkQueue::replenish_empty).
   bool drain_as_background(size_t budget_objects = SIZE_MAX) {
     const size_t before = traced_objects_;
     const bool out_of_work = drain(budget_objects);
     shared_.background_credit.fetch_add(traced_objects_ - before, std::memory_order_relaxed);
+    shared_.queue.replenish_empty();
     return out_of_work;
   }
   // Takes over an object another party already marked (a mutator's barrier).

@@ -3,6 +3,7 @@
 
 #include <mimalloc.h>
 
+#include <algorithm>
 #include <new>
 #include <vector>
 
@@ -52,7 +53,20 @@ MarkQueue::~MarkQueue() {
 }
 
 WorkPacket* MarkQueue::take_empty() {
-  if (WorkPacket* packet = empty_.pop()) return packet;
+  if (WorkPacket* packet = empty_.pop()) {
+    empty_count_.fetch_sub(1, std::memory_order_relaxed);
+    return packet;
+  }
+  return allocate_packet();
+}
+
+void MarkQueue::replenish_empty() {
+  const size_t spare = std::max(kMinSpareEmpty, allocated_.load(std::memory_order_relaxed) / kSpareShare);
+  while (empty_count() < spare) put_empty(allocate_packet());
+}
+
+// A new packet, every byte written (Chunk{} zero-fills it) by the caller.
+WorkPacket* MarkQueue::allocate_packet() {
   void* memory = mi_malloc(sizeof(Chunk));
   if (memory == nullptr) throw HeapExhausted("tricolor: out of memory for mark work packets");
   auto* chunk = new (memory) Chunk{};
@@ -67,6 +81,7 @@ WorkPacket* MarkQueue::take_empty() {
 void MarkQueue::put_empty(WorkPacket* packet) {
   packet->count = 0;
   empty_.push(packet);
+  empty_count_.fetch_add(1, std::memory_order_relaxed);
 }
 
 void MarkQueue::put_full(WorkPacket* packet) {

@@ -221,6 +221,7 @@ TEST_CASE("a refill lazily sweeps at most 16 unswept spans, then takes an empty 
   make_partial_spans(heap, cls, kSpans);
   heap.begin_sweep_cycle(/*poison=*/false, /*lazy_allowed=*/true);
   REQUIRE(heap.sweep_totals().freed_objects == 0);
+  const size_t committed_free = heap.counters().free_span_bytes;  // the rest of the last huge page
 
   Span* span = heap.acquire_span(cls);
   // One dead object per swept span: the totals count the spans this refill swept.
@@ -228,7 +229,7 @@ TEST_CASE("a refill lazily sweeps at most 16 unswept spans, then takes an empty 
   CHECK(span->sweepgen.load() == heap.sweep_generation());  // swept or fresh, never unswept
   CHECK(span->free_slots() == span->slot_count);  // the refill fell back to an empty span
   const HeapCounters counters = heap.counters();
-  CHECK(counters.free_span_bytes == (kBound - 1) * kSpanBytes);  // swept empty; one was taken
+  CHECK(counters.free_span_bytes == committed_free + (kBound - 1) * kSpanBytes);  // swept empty; one was taken
   CHECK(counters.in_use_span_bytes == (kSpans - kBound + 1) * kSpanBytes);  // unswept + the cached one
   CHECK(reconciles(counters));
 
@@ -239,13 +240,17 @@ TEST_CASE("a refill lazily sweeps at most 16 unswept spans, then takes an empty 
 
 TEST_CASE("release_free_memory makes its madvise calls without holding the heap lock") {
   Heap heap;
-  // A span in use (cached, so never swept) keeps the arena from going back to
-  // mimalloc whole, which would skip the madvise path.
+  // The first span taken is the arena's last, in its top huge page; the
+  // partial spans fill the rest of that page and the whole page below. A span
+  // in use (cached, so never swept) keeps the arena from going back to
+  // mimalloc whole, which would skip the madvise path, and its huge page from
+  // being released: only the page below is.
   Span* in_use = heap.acquire_span(size_class_index(128));
-  make_partial_spans(heap, size_class_index(64), 8);
-  heap.sweep_all(/*poison=*/false);  // all 8 come out empty: committed, free spans
+  make_partial_spans(heap, size_class_index(64), 2 * kSpansPerHugePage - 1);
+  heap.sweep_all(/*poison=*/false);  // all come out empty: committed, free spans
   const HeapCounters before = heap.counters();
-  REQUIRE(before.free_span_bytes == 8 * kSpanBytes);
+  REQUIRE(before.free_span_bytes == (2 * kSpansPerHugePage - 1) * kSpanBytes);
+  REQUIRE(before.released_span_bytes == kArenaBytes - 2 * kHugePageBytes);
 
   // Right before each madvise, another thread (try_lock from the thread that
   // holds a mutex is undefined) checks that the lock is free and, while it is,
@@ -269,9 +274,17 @@ TEST_CASE("release_free_memory makes its madvise calls without holding the heap 
   CHECK(calls_with_lock_free == calls);
   CHECK(counters_reconcile);
   const HeapCounters after = heap.counters();
-  CHECK(after.free_span_bytes == 0);
-  CHECK(after.released_total_bytes == before.released_total_bytes + 8 * kSpanBytes);
+  CHECK(after.free_span_bytes == (kSpansPerHugePage - 1) * kSpanBytes);  // in in_use's huge page
+  CHECK(after.released_total_bytes == before.released_total_bytes + kHugePageBytes);
   CHECK(reconciles(after));
+  // No huge page was split: its spans are all released or none is.
+  const Arena* arena = in_use->arena;
+  for (size_t page = 0; page < kSpansPerArena; page += kSpansPerHugePage) {
+    size_t released = 0;
+    for (size_t k = page; k < page + kSpansPerHugePage; ++k) released += arena->spans[k].state == SpanState::kReleased;
+    CAPTURE(page);
+    CHECK((released == 0 || released == kSpansPerHugePage));
+  }
   heap.release_span(in_use);
 }
 

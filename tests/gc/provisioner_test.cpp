@@ -1,8 +1,9 @@
 // provisioner_test.cpp — the provisioning thread and its jobs: jobs run on
 // their own thread in order, each until done, and are roots while queued; a
 // PrefaultWork makes a large object resident without changing it; the heap
-// keeps a run of resident free spans (zero, needs_zero false) ahead of
-// allocation, and never gives back an arena a job holds.
+// commits a huge page of spans at a time, keeps one resident (zero,
+// needs_zero false) ahead of allocation, and never gives back an arena a job
+// holds.
 #include <doctest/doctest.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -156,47 +157,55 @@ TEST_CASE("a PrefaultWork makes a large object resident, leaves its contents, an
   CHECK(object[kBytes - 1] == 0);
 }
 
-TEST_CASE("the heap keeps a run of resident free spans ahead of allocation") {
+TEST_CASE("the heap commits a huge page at a time and keeps one resident ahead of allocation") {
   ProvisionedHeap provisioned;
   Heap& heap = provisioned.heap;
   Provisioner& provisioner = provisioned.provisioner;
   // A bare heap hands out an arena's spans from the top down: the first span
-  // taken is the arena's last, and the rest of its run is queued.
+  // taken is the arena's last. Its whole huge page is committed at once, and
+  // with fewer than a huge page of spans free the next one down is queued.
   Span* first = heap.acquire_span(size_class_index(64));
   Arena* arena = first->arena;
+  CHECK(first->base % kHugePageBytes == kHugePageBytes - kSpanBytes);  // arenas are huge-page aligned
+  const size_t top_page = kSpansPerArena - kSpansPerHugePage;
+  const size_t next_page = top_page - kSpansPerHugePage;
+  CHECK(first == &arena->spans[kSpansPerArena - 1]);
+  for (size_t i = top_page; i < kSpansPerArena - 1; ++i) {
+    CAPTURE(i);
+    CHECK(arena->spans[i].state == SpanState::kFree);
+    CHECK_FALSE(arena->spans[i].needs_zero);  // released memory reads as zero
+  }
+  CHECK(heap.counters().free_span_bytes == (kSpansPerHugePage - 1) * kSpanBytes);
   CHECK(arena->prefaulting == 1);
   CHECK(provisioner.pending() == 1);
-  CHECK(heap.counters().free_span_bytes == 0);
+  for (size_t i = next_page; i < top_page; ++i) CHECK(arena->spans[i].prefault_queued);
   provisioner.hold_for_test(false);
   wait_idle(provisioner);
   CHECK(arena->prefaulting == 0);
   const HeapCounters after = heap.counters();
-  CHECK(after.free_span_bytes == (kSpansPerPrefault - 1) * kSpanBytes);
-  CHECK(after.released_span_bytes == kArenaBytes - kSpansPerPrefault * kSpanBytes);
+  CHECK(after.free_span_bytes == (2 * kSpansPerHugePage - 1) * kSpanBytes);
+  CHECK(after.released_span_bytes == kArenaBytes - 2 * kHugePageBytes);
   CHECK(reconciles(after));
-  const size_t top_run = kSpansPerArena - kSpansPerPrefault;
-  const size_t run_bytes = kSpansPerPrefault * kSpanBytes;
-  CHECK(resident_pages(reinterpret_cast<void*>(arena->spans[top_run].base), run_bytes) == run_bytes / 4096);
-  for (size_t i = top_run; i < kSpansPerArena; ++i) {
+  CHECK(resident_pages(reinterpret_cast<void*>(arena->spans[next_page].base), kHugePageBytes) ==
+        kHugePageBytes / 4096);
+  for (size_t i = next_page; i < top_page; ++i) {
     const Span& span = arena->spans[i];
-    if (&span == first) continue;
     CAPTURE(i);
     CHECK(span.state == SpanState::kFree);
     CHECK_FALSE(span.needs_zero);  // populated memory is still zero
     CHECK_FALSE(span.prefault_queued);
   }
-  CHECK(arena->spans[top_run - 1].state == SpanState::kReleased);
-  // The next span is a populated one, zero; fewer than a run are free now,
-  // so the next run down is queued.
+  CHECK(arena->spans[next_page - 1].state == SpanState::kReleased);
+  // The next span is a committed one, zero; more than a huge page is free,
+  // so nothing more is queued.
   Span* second = heap.acquire_span(size_class_index(64));
-  CHECK(second->base >= arena->spans[top_run].base);
+  CHECK(second->base >= arena->spans[next_page].base);
   const auto* bytes = reinterpret_cast<const unsigned char*>(second->base);
   bool zero = true;
   for (size_t i = 0; i < kSpanBytes; ++i) zero = zero && bytes[i] == 0;
   CHECK(zero);
-  wait_idle(provisioner);
-  CHECK(heap.counters().free_span_bytes == (2 * kSpansPerPrefault - 2) * kSpanBytes);
-  CHECK(arena->spans[top_run - 1].state == SpanState::kFree);
+  CHECK(provisioner.pending() == 0);
+  CHECK(heap.counters().free_span_bytes == (2 * kSpansPerHugePage - 2) * kSpanBytes);
   heap.release_span(first);
   heap.release_span(second);
 }
