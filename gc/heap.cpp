@@ -169,7 +169,7 @@ void Heap::install_arena_locked(Arena* arena) {
   ++counters_.arenas;
 }
 
-void Heap::grow(std::unique_lock<AdaptiveMutex>& lock) {
+void Heap::grow(std::unique_lock<std::mutex>& lock) {
   lock.unlock();
   {
     // One thread builds at a time; the others wait here and find its arena.
@@ -288,7 +288,7 @@ void Heap::set_state_locked(Span* span, SpanState state) {
   span->state = state;
 }
 
-Span* Heap::take_empty_span(std::unique_lock<AdaptiveMutex>& lock) {
+Span* Heap::take_empty_span(std::unique_lock<std::mutex>& lock) {
   while (free_spans_.empty() && released_spans_.empty()) grow(lock);
   Span* span = free_spans_.pop();  // committed (dirty, or populated and zero)
   if (span == nullptr) {

@@ -20,8 +20,7 @@
 //    held objects is marked needs_zero and its slots are cleared on reuse;
 //    a released span a provisioning job populated is still zero (populating
 //    never writes) and becomes kFree without needs_zero.
-// Locking: one mutex (an AdaptiveMutex: its sections are short and it has
-// many users) guards the lists and counters; the allocation fast path
+// Locking: one mutex guards the lists and counters; the allocation fast path
 // (gc/mutator.h) never takes it, nor do release_free_memory's madvise calls
 // (tests/gc/heap_test.cpp checks this through a test hook), nor does
 // building an arena (mimalloc, madvise, ~1 MB of descriptors first touched),
@@ -34,7 +33,6 @@
 #include <functional>
 #include <mutex>
 
-#include "adaptive_mutex.h"
 #include "page_map.h"
 #include "prefault.h"
 #include "span.h"
@@ -193,14 +191,14 @@ class Heap {
  private:
   // An empty span; the lock is held on entry and exit, dropped meanwhile if
   // a new arena must be built.
-  Span* take_empty_span(std::unique_lock<AdaptiveMutex>& lock);
+  Span* take_empty_span(std::unique_lock<std::mutex>& lock);
   void provision_ahead_locked();
   static Span* first_of_huge_page(Span* span);
   // Released spans of the huge page starting at `first` become free (zero).
   void commit_huge_page_locked(Span* first);
   Arena* build_arena();  // without the heap lock
   void install_arena_locked(Arena* arena);
-  void grow(std::unique_lock<AdaptiveMutex>& lock);
+  void grow(std::unique_lock<std::mutex>& lock);
   void free_arena_locked(Arena* arena);
   void set_state_locked(Span* span, SpanState state);
   void count_allocated(size_t bytes);
@@ -210,7 +208,7 @@ class Heap {
   void place_swept_locked(Span* span, size_t live_slots);
   void sweep_large(Span* span);
 
-  mutable AdaptiveMutex mutex_;  // short critical sections, many users (adaptive_mutex.h)
+  mutable std::mutex mutex_;
   // Serializes release_free_memory(): two cycles can finish at once (a stop-
   // the-world collect() from another thread), and one's run of spans is off
   // the free list but not yet released while it sits in madvise.
