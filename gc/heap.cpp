@@ -134,6 +134,7 @@ Heap::~Heap() {
 // the first touch of ~1 MB of span descriptors took 2-11 ms, and under the
 // lock every refill, release and sweep of every thread waited for it.
 Arena* Heap::build_arena() {
+  if (arena_build_hook_) [[unlikely]] arena_build_hook_();
   auto base = reinterpret_cast<uintptr_t>(allocate_from_mimalloc(kArenaBytes, kHugePageBytes, "an arena"));
   // mimalloc 2.0 cannot tell whether a block is fresh from the OS, and
   // mi_zalloc clears it by hand (1.3 s for 300 MB, measured); DONTNEED makes
@@ -242,6 +243,7 @@ void Heap::prefault_huge_page(Arena* arena, Span* first) {
   for (size_t i = 0; i < kSpansPerHugePage; ++i) first[i].prefault_queued = false;
   commit_huge_page_locked(first);
   --arena->prefaulting;
+  provision_ahead_locked();  // the released spans left may call for the next arena
 }
 
 void Heap::free_arena_locked(Arena* arena) {

@@ -288,6 +288,41 @@ TEST_CASE("release_free_memory makes its madvise calls without holding the heap 
   heap.release_span(in_use);
 }
 
+// Building an arena (mimalloc, madvise, the first touch of ~1 MB of span
+// descriptors) took 2-11 ms, and under the heap lock every other thread's
+// refill waited for it. It runs without the lock now; and since a sweep
+// cycle may begin meanwhile, the span handed out carries the generation
+// current when it is handed out (an older one would have it swept, its
+// slots freed, while the mutator allocates from it).
+TEST_CASE("a new arena is built without the heap lock, and a sweep cycle begun meanwhile is seen") {
+  Heap heap;
+  const uint8_t cls = size_class_index(64);
+  std::vector<Span*> held;
+  for (size_t i = 0; i < kSpansPerArena; ++i) held.push_back(heap.acquire_span(cls));
+  REQUIRE(heap.counters().arenas == 1);
+  REQUIRE(heap.counters().free_span_bytes + heap.counters().released_span_bytes == 0);
+  int builds = 0;
+  bool lock_free = false;
+  heap.set_arena_build_hook_for_test([&] {
+    ++builds;
+    std::thread probe([&] { lock_free = heap.lock_is_free_for_test(); });
+    probe.join();
+    heap.begin_sweep_cycle(/*poison=*/false, /*lazy_allowed=*/true);  // as the collector's end of mark may
+  });
+  const uint32_t generation_before = heap.sweep_generation();
+  Span* next = heap.acquire_span(cls);
+  heap.set_arena_build_hook_for_test(nullptr);
+  CHECK(builds == 1);
+  CHECK(lock_free);
+  CHECK(heap.counters().arenas == 2);
+  CHECK(heap.sweep_generation() == generation_before + 2);
+  CHECK(next->sweepgen.load() == heap.sweep_generation());  // not "unswept" in the new cycle
+  CHECK(next->arena != held.front()->arena);
+  heap.release_span(next);
+  for (Span* span : held) heap.release_span(span);
+  heap.finish_sweep();
+}
+
 // Found by the map model test: two stop-the-world cycles finishing at once
 // (a collect() from another thread) both ran Heap::release_free_memory; the
 // first took a run of free spans off the free list and dropped the lock for

@@ -210,6 +210,27 @@ TEST_CASE("the heap commits a huge page at a time and keeps one resident ahead o
   heap.release_span(second);
 }
 
+TEST_CASE("the provisioner builds the next arena before allocation needs it") {
+  ProvisionedHeap provisioned;
+  Heap& heap = provisioned.heap;
+  Provisioner& provisioner = provisioned.provisioner;
+  provisioner.hold_for_test(false);
+  const uint8_t cls = size_class_index(64);
+  std::vector<Span*> held{heap.acquire_span(cls)};  // the first arena, built by acquire_span
+  CHECK(heap.counters().arenas == 1);
+  // Take spans, one at a time, until a second arena appears.
+  while (heap.counters().arenas == 1 && held.size() < kSpansPerArena) {
+    held.push_back(heap.acquire_span(cls));
+    wait_idle(provisioner);  // the jobs each refill queued
+  }
+  // Built by the provisioner once fewer than kGrowAheadSpans released spans
+  // were left in the first: before acquire_span ran out and built it.
+  CHECK(heap.counters().arenas == 2);
+  CHECK(held.size() < kSpansPerArena - kSpansPerHugePage);
+  for (const Span* span : held) CHECK(span->arena == held.front()->arena);
+  for (Span* span : held) heap.release_span(span);
+}
+
 TEST_CASE("an arena a provisioning job holds is not given back, however empty") {
   ProvisionedHeap provisioned;
   Heap& heap = provisioned.heap;
