@@ -26,8 +26,9 @@ void release_pages(uintptr_t address, size_t bytes) {
 // one fault per 2 MiB instead of per 4 KiB at the first touch (on this
 // project's VM a 4 KiB first touch costs 7-11 µs, a 2 MiB one 0.1-5 ms:
 // bench/RESULTS.md), a PrefaultWork populates it in 2 MiB calls, and the
-// marker and mutators miss the TLB far less on a heap of gigabytes. Arenas and
-// large objects ask; both are committed and released in whole huge pages (a
+// marker and mutators miss the TLB far less on a heap of gigabytes. Arenas
+// (from the second on) and large objects ask; both are committed and
+// released in whole huge pages (a
 // large object goes back to mimalloc whole, an arena's spans in groups of
 // kSpansPerHugePage), because a partial release splits the page and, with
 // huge pages, took the driver up to 8.5 ms per cycle (stop 12, RESULTS).
@@ -133,14 +134,14 @@ Heap::~Heap() {
 // Without the heap lock: the memory from mimalloc, its madvise calls and
 // the first touch of ~1 MB of span descriptors took 2-11 ms, and under the
 // lock every refill, release and sweep of every thread waited for it.
-Arena* Heap::build_arena() {
+Arena* Heap::build_arena(bool huge_pages) {
   if (arena_build_hook_) [[unlikely]] arena_build_hook_();
   auto base = reinterpret_cast<uintptr_t>(allocate_from_mimalloc(kArenaBytes, kHugePageBytes, "an arena"));
   // mimalloc 2.0 cannot tell whether a block is fresh from the OS, and
   // mi_zalloc clears it by hand (1.3 s for 300 MB, measured); DONTNEED makes
   // the range zero at page-table cost instead (about 50 µs for 300 MB).
   release_pages(base, kArenaBytes);
-  prefer_huge_pages(base, kArenaBytes);
+  if (huge_pages) prefer_huge_pages(base, kArenaBytes);
   auto* spans = static_cast<Span*>(mi_zalloc(sizeof(Span) * kSpansPerArena));
   if (spans == nullptr) {
     mi_free(reinterpret_cast<void*>(base));
@@ -177,9 +178,10 @@ void Heap::grow(std::unique_lock<std::mutex>& lock) {
     std::lock_guard growing(grow_mutex_);
     lock.lock();
     const bool needed = free_spans_.empty() && released_spans_.empty();
+    const bool huge_pages = counters_.arenas != 0;
     lock.unlock();
     if (needed) {
-      Arena* arena = build_arena();
+      Arena* arena = build_arena(huge_pages);
       lock.lock();
       install_arena_locked(arena);
       lock.unlock();
@@ -192,7 +194,7 @@ void Heap::grow_ahead() {
   std::lock_guard growing(grow_mutex_);
   Arena* arena = nullptr;
   try {
-    arena = build_arena();
+    arena = build_arena(/*huge_pages=*/true);  // queued only once an arena exists
   } catch (const HeapExhausted&) {
     // Out of memory ahead of need: the allocation that needs it will say so.
   }
@@ -342,15 +344,22 @@ Span* Heap::acquire_span(uint16_t cls) {
   return span;
 }
 
-void Heap::release_span(Span* span) {
-  const size_t unused_bytes = span->free_slots() * span->slot_bytes;
+void Heap::release_span(Span* span) { release_spans(&span, 1); }
+
+void Heap::release_spans(Span* const* spans, size_t count) {
+  size_t unused_bytes = 0;
   {
     std::lock_guard lock(mutex_);
-    if (unused_bytes == 0) {
-      set_state_locked(span, SpanState::kFull);
-    } else {
-      set_state_locked(span, SpanState::kPartial);
-      partial_[span->span_class].push(span);
+    for (size_t i = 0; i < count; ++i) {
+      Span* span = spans[i];
+      const size_t unused = span->free_slots() * span->slot_bytes;
+      unused_bytes += unused;
+      if (unused == 0) {
+        set_state_locked(span, SpanState::kFull);
+      } else {
+        set_state_locked(span, SpanState::kPartial);
+        partial_[span->span_class].push(span);
+      }
     }
   }
   uncount_allocated(unused_bytes);

@@ -118,11 +118,14 @@ void Mutator::mark_new_object(gc::Span* span, const void* object) {
 }
 
 void Mutator::flush_allocation_cache() {
+  gc::Span* cached[gc::kNumSpanClasses];
+  size_t count = 0;
   for (gc::Span*& span : cache_) {
     if (span == nullptr) continue;
-    heap_.release_span(span);
+    cached[count++] = span;
     span = nullptr;
   }
+  heap_.release_spans(cached, count);
 }
 
 void Mutator::throw_construction_too_deep() {

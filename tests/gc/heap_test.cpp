@@ -169,16 +169,20 @@ std::string vm_flags_of(const void* address) {
   }
   return "";
 }
+
+bool transparent_huge_pages_enabled() {
+  std::ifstream thp("/sys/kernel/mm/transparent_hugepage/enabled");
+  std::string mode;
+  std::getline(thp, mode);
+  return !mode.empty() && mode.find("[never]") == std::string::npos;
+}
 }  // namespace
 
 // Transparent huge pages: one fault per 2 MiB of a large object instead of
 // one per 4 KiB (bench/RESULTS.md: the stw_assign maps' big tables).
 TEST_CASE("a large object's 2 MiB-aligned memory is marked for transparent huge pages") {
-  std::ifstream thp("/sys/kernel/mm/transparent_hugepage/enabled");
-  std::string mode;
-  std::getline(thp, mode);
-  if (mode.empty() || mode.find("[never]") != std::string::npos) {
-    MESSAGE("transparent huge pages are off or absent here (" << mode << "): nothing to check");
+  if (!transparent_huge_pages_enabled()) {
+    MESSAGE("transparent huge pages are off or absent here: nothing to check");
     return;
   }
   Runtime rt{test::quiet_options()};
@@ -318,6 +322,11 @@ TEST_CASE("a new arena is built without the heap lock, and a sweep cycle begun m
   CHECK(heap.sweep_generation() == generation_before + 2);
   CHECK(next->sweepgen.load() == heap.sweep_generation());  // not "unswept" in the new cycle
   CHECK(next->arena != held.front()->arena);
+  // The first arena keeps 4 KiB pages, later ones ask for huge pages.
+  if (transparent_huge_pages_enabled()) {
+    CHECK(vm_flags_of(reinterpret_cast<void*>(held.front()->base)).find(" hg") == std::string::npos);
+    CHECK(vm_flags_of(reinterpret_cast<void*>(next->base)).find(" hg") != std::string::npos);
+  }
   heap.release_span(next);
   for (Span* span : held) heap.release_span(span);
   heap.finish_sweep();
