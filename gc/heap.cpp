@@ -207,7 +207,7 @@ void Heap::provision_ahead_locked() {
   if (provisioner_ == nullptr) return;
   if (released_spans_.size() < kGrowAheadSpans && !growing_ahead_) {
     growing_ahead_ = true;
-    provisioner_->submit(std::make_shared<ArenaGrowthWork>(*this));
+    queue_provisioning_locked(std::make_shared<ArenaGrowthWork>(*this));
   }
   if (free_spans_.size() >= kSpansPerHugePage) return;
   Span* next = released_spans_.front();
@@ -216,7 +216,23 @@ void Heap::provision_ahead_locked() {
   Span* first = first_of_huge_page(next);
   for (size_t k = 0; k < kSpansPerHugePage; ++k) first[k].prefault_queued = first[k].state == SpanState::kReleased;
   ++arena->prefaulting;
-  provisioner_->submit(std::make_shared<HugePagePrefaultWork>(*this, arena, first));
+  queue_provisioning_locked(std::make_shared<HugePagePrefaultWork>(*this, arena, first));
+}
+
+void Heap::queue_provisioning_locked(std::shared_ptr<DeferredWork> job) {
+  unsubmitted_.push_back(std::move(job));
+  has_unsubmitted_.store(true, std::memory_order_relaxed);
+}
+
+void Heap::submit_provisioning() {
+  if (!has_unsubmitted_.load(std::memory_order_relaxed)) return;
+  std::vector<std::shared_ptr<DeferredWork>> jobs;
+  {
+    std::lock_guard lock(mutex_);
+    jobs.swap(unsubmitted_);
+    has_unsubmitted_.store(false, std::memory_order_relaxed);
+  }
+  for (auto& job : jobs) provisioner_->submit(std::move(job));
 }
 
 Span* Heap::first_of_huge_page(Span* span) {
@@ -241,11 +257,14 @@ void Heap::prefault_huge_page(Arena* arena, Span* first) {
   // cannot populate, the spans still become free (they read as zero): the
   // page is not queued again and again.
   (void)populate_pages(first->base, kHugePageBytes);
-  std::lock_guard lock(mutex_);
-  for (size_t i = 0; i < kSpansPerHugePage; ++i) first[i].prefault_queued = false;
-  commit_huge_page_locked(first);
-  --arena->prefaulting;
-  provision_ahead_locked();  // the released spans left may call for the next arena
+  {
+    std::lock_guard lock(mutex_);
+    for (size_t i = 0; i < kSpansPerHugePage; ++i) first[i].prefault_queued = false;
+    commit_huge_page_locked(first);
+    --arena->prefaulting;
+    provision_ahead_locked();  // the released spans left may call for the next arena
+  }
+  submit_provisioning();
 }
 
 void Heap::free_arena_locked(Arena* arena) {
@@ -338,6 +357,7 @@ Span* Heap::acquire_span(uint16_t cls) {
     set_state_locked(span, SpanState::kCached);
     break;
   }
+  submit_provisioning();
   // Outside the lock: at most one span (64 KiB) of clearing per refill.
   if (span->needs_zero) span->zero_free_slots();
   count_allocated(span->free_slots() * span->slot_bytes);
@@ -347,14 +367,20 @@ Span* Heap::acquire_span(uint16_t cls) {
 void Heap::release_span(Span* span) { release_spans(&span, 1); }
 
 void Heap::release_spans(Span* const* spans, size_t count) {
+  // What each span has left is read before the lock (the caller owns the
+  // spans): under it, only the lists change.
   size_t unused_bytes = 0;
+  bool full[kNumSpanClasses];
+  for (size_t i = 0; i < count; ++i) {
+    const size_t unused = spans[i]->free_slots() * spans[i]->slot_bytes;
+    unused_bytes += unused;
+    full[i] = unused == 0;
+  }
   {
     std::lock_guard lock(mutex_);
     for (size_t i = 0; i < count; ++i) {
       Span* span = spans[i];
-      const size_t unused = span->free_slots() * span->slot_bytes;
-      unused_bytes += unused;
-      if (unused == 0) {
+      if (full[i]) {
         set_state_locked(span, SpanState::kFull);
       } else {
         set_state_locked(span, SpanState::kPartial);
