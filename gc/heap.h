@@ -202,9 +202,10 @@ class Heap {
   Span* take_empty_span(std::unique_lock<std::mutex>& lock);
   void provision_ahead_locked();
   // Provisioning jobs are decided under the heap lock and submitted after it
-  // is released: submitting wakes the provisioner, and on this project's
-  // 2-core VM the woken thread preempted the waker, heap lock held, for
-  // 1-14 ms while every other thread's refill waited (stop 14, measured).
+  // is released: submitting wakes the provisioner, which may preempt the
+  // waker on a busy machine while every other refill waits for the lock
+  // (stw_assign: refills held it over 200 µs 77 times per run while they
+  // submitted under it, 8-13 times after; bench/RESULTS.md, stop 14).
   void queue_provisioning_locked(std::shared_ptr<DeferredWork> job);
   void submit_provisioning();  // without the heap lock
   static Span* first_of_huge_page(Span* span);
@@ -234,7 +235,7 @@ class Heap {
   std::mutex grow_mutex_;  // one arena built at a time by allocation (grow)
   bool growing_ahead_ = false;  // a grow_ahead job is queued (heap lock)
   std::vector<std::shared_ptr<DeferredWork>> unsubmitted_;  // heap lock
-  std::atomic<bool> has_unsubmitted_{false};
+  std::atomic<bool> has_unsubmitted_{false};  // unsubmitted_ is not empty (a hint, read without the lock)
   PageMap page_map_;
   Arena* arenas_ = nullptr;
   SpanList partial_[kNumSpanClasses];  // by span class
