@@ -28,10 +28,10 @@ void release_pages(uintptr_t address, size_t bytes) {
 // bench/RESULTS.md), a PrefaultWork populates it in 2 MiB calls, and the
 // marker and mutators miss the TLB far less on a heap of gigabytes. Arenas
 // (from the second on) and large objects ask; both are committed and
-// released in whole huge pages (a
-// large object goes back to mimalloc whole, an arena's spans in groups of
-// kSpansPerHugePage), because a partial release splits the page and, with
-// huge pages, took the driver up to 8.5 ms per cycle (stop 12, RESULTS).
+// released in whole huge pages (a large object goes back to mimalloc whole,
+// an arena's spans in groups of kSpansPerHugePage), because a partial
+// release splits the page and, with huge pages, took the driver up to
+// 8.5 ms per cycle (stop 12, RESULTS).
 // Where the kernel has no THP (or it is off) the call fails and nothing changes.
 void prefer_huge_pages(uintptr_t address, size_t bytes) {
   const uintptr_t begin = (address + kHugePageBytes - 1) & ~(kHugePageBytes - 1);
@@ -232,6 +232,7 @@ void Heap::submit_provisioning() {
     jobs.swap(unsubmitted_);
     has_unsubmitted_.store(false, std::memory_order_relaxed);
   }
+  if (submit_hook_) [[unlikely]] submit_hook_();
   for (auto& job : jobs) provisioner_->submit(std::move(job));
 }
 

@@ -178,6 +178,8 @@ class Heap {
   void set_before_release_hook_for_test(std::function<void()> hook) { before_release_hook_ = std::move(hook); }
   // Test only: called by build_arena before it builds; set it before the heap is shared.
   void set_arena_build_hook_for_test(std::function<void()> hook) { arena_build_hook_ = std::move(hook); }
+  // Test only: called right before provisioning jobs are submitted; set it before the heap is shared.
+  void set_submit_hook_for_test(std::function<void()> hook) { submit_hook_ = std::move(hook); }
   // Test only: true if the heap lock is free right now. Call it from a thread that does not hold it.
   bool lock_is_free_for_test() const {
     for (int attempt = 0; attempt < 1000; ++attempt) {  // try_lock may fail spuriously
@@ -255,6 +257,7 @@ class Heap {
   std::atomic<size_t> freed_total_bytes_{0};
   std::function<void()> before_release_hook_;  // test only, see set_before_release_hook_for_test
   std::function<void()> arena_build_hook_;     // test only, see set_arena_build_hook_for_test
+  std::function<void()> submit_hook_;          // test only, see set_submit_hook_for_test
   Provisioner* provisioner_ = nullptr;
 };
 

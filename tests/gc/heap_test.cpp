@@ -292,6 +292,17 @@ TEST_CASE("release_free_memory makes its madvise calls without holding the heap 
   heap.release_span(in_use);
 }
 
+namespace {
+// Every span of a bare heap's first arena, taken for class `cls`: the next
+// refill must build an arena.
+std::vector<Span*> take_first_arena(Heap& heap, uint8_t cls) {
+  std::vector<Span*> held;
+  for (size_t i = 0; i < kSpansPerArena; ++i) held.push_back(heap.acquire_span(cls));
+  REQUIRE(heap.counters().arenas == 1);
+  return held;
+}
+}  // namespace
+
 // Building an arena (mimalloc, madvise, the first touch of ~1 MB of span
 // descriptors) took 2-11 ms, and under the heap lock every other thread's
 // refill waited for it. It runs without the lock now; and since a sweep
@@ -301,9 +312,7 @@ TEST_CASE("release_free_memory makes its madvise calls without holding the heap 
 TEST_CASE("a new arena is built without the heap lock, and a sweep cycle begun meanwhile is seen") {
   Heap heap;
   const uint8_t cls = size_class_index(64);
-  std::vector<Span*> held;
-  for (size_t i = 0; i < kSpansPerArena; ++i) held.push_back(heap.acquire_span(cls));
-  REQUIRE(heap.counters().arenas == 1);
+  const std::vector<Span*> held = take_first_arena(heap, cls);
   REQUIRE(heap.counters().free_span_bytes + heap.counters().released_span_bytes == 0);
   int builds = 0;
   bool lock_free = false;
@@ -330,6 +339,32 @@ TEST_CASE("a new arena is built without the heap lock, and a sweep cycle begun m
   heap.release_span(next);
   for (Span* span : held) heap.release_span(span);
   heap.finish_sweep();
+}
+
+// Two threads that find no empty span at once: one builds the arena, the
+// other waits for it and takes a span from it.
+TEST_CASE("threads that run out of spans together build one arena") {
+  Heap heap;
+  const uint8_t cls = size_class_index(64);
+  const std::vector<Span*> held = take_first_arena(heap, cls);
+  std::atomic<int> builds{0};
+  heap.set_arena_build_hook_for_test([&] {
+    ++builds;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the other thread arrives meanwhile
+  });
+  Span* taken[2] = {};
+  std::thread a([&] { taken[0] = heap.acquire_span(cls); });
+  std::thread b([&] { taken[1] = heap.acquire_span(cls); });
+  a.join();
+  b.join();
+  heap.set_arena_build_hook_for_test(nullptr);
+  CHECK(builds.load() == 1);
+  CHECK(heap.counters().arenas == 2);
+  CHECK(taken[0] != taken[1]);
+  CHECK(taken[0]->arena == taken[1]->arena);
+  heap.release_span(taken[0]);
+  heap.release_span(taken[1]);
+  for (Span* span : held) heap.release_span(span);
 }
 
 // Found by the map model test: two stop-the-world cycles finishing at once

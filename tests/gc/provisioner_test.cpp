@@ -231,6 +231,26 @@ TEST_CASE("the provisioner builds the next arena before allocation needs it") {
   for (Span* span : held) heap.release_span(span);
 }
 
+// Submitting a job wakes the provisioner, which may preempt the thread that
+// woke it: never with the heap lock held, or every other refill waits.
+TEST_CASE("provisioning jobs are submitted without the heap lock") {
+  ProvisionedHeap provisioned;
+  Heap& heap = provisioned.heap;
+  int submissions = 0;
+  bool lock_free = true;
+  heap.set_submit_hook_for_test([&] {
+    ++submissions;
+    std::thread probe([&] { lock_free = lock_free && heap.lock_is_free_for_test(); });
+    probe.join();
+  });
+  Span* span = heap.acquire_span(size_class_index(64));  // queues the next huge page's prefault
+  heap.set_submit_hook_for_test(nullptr);
+  CHECK(submissions == 1);
+  CHECK(lock_free);
+  CHECK(provisioned.provisioner.pending() == 1);
+  heap.release_span(span);
+}
+
 TEST_CASE("an arena a provisioning job holds is not given back, however empty") {
   ProvisionedHeap provisioned;
   Heap& heap = provisioned.heap;

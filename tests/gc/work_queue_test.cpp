@@ -2,7 +2,8 @@
 // packets are exchanged without loss or duplication under concurrent use,
 // empty packets are reused before new ones are allocated, and
 // replenish_empty keeps its spare share of empty packets ready (so that the
-// thread that calls it, not a mutator, allocates and first touches them).
+// thread that calls it, not a mutator, allocates and first touches them);
+// background markers call it.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -11,6 +12,8 @@
 #include <thread>
 #include <vector>
 
+#include "../../gc/heap.h"
+#include "../../gc/marker.h"
 #include "../../gc/work_queue.h"
 
 using namespace tricolor::gc;
@@ -123,4 +126,20 @@ TEST_CASE("packets exchanged by concurrent threads are neither lost nor duplicat
   CHECK(empties.size() == queue.packets_allocated());
   CHECK(full <= empties.size());
   for (WorkPacket* packet : empties) queue.put_empty(packet);
+}
+
+// The spares are kept by background markers (between their slices), never
+// by a mutator's assist or barrier flush: those should find them ready.
+TEST_CASE("a background marker's drain tops up the spare packets; another marker's does not") {
+  Heap heap;
+  MarkShared shared;
+  {
+    Marker assist(heap, shared, /*exclusive=*/false);
+    CHECK(assist.drain());
+    CHECK(shared.queue.packets_allocated() == 0);
+  }
+  Marker background(heap, shared, /*exclusive=*/false);
+  CHECK(background.drain_as_background());
+  CHECK(shared.queue.empty_count() == MarkQueue::kMinSpareEmpty);
+  CHECK(shared.queue.packets_allocated() == MarkQueue::kMinSpareEmpty);
 }
