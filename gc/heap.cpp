@@ -2,7 +2,6 @@
 // returning memory (see heap.h for the invariants kept here).
 #include "heap.h"
 
-#include <mimalloc.h>
 #include <sys/mman.h>
 
 #include <new>
@@ -10,6 +9,7 @@
 
 #include "errors.h"
 #include "provisioner.h"
+#include "unmanaged_memory.h"
 
 namespace tricolor::gc {
 namespace {
@@ -39,10 +39,10 @@ void prefer_huge_pages(uintptr_t address, size_t bytes) {
   if (end > begin) (void)madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
 }
 
-void* allocate_from_mimalloc(size_t bytes, size_t alignment, const char* what) {
-  void* memory = mi_malloc_aligned(bytes, alignment);
+void* allocate_unmanaged(size_t bytes, size_t alignment, const char* what) {
+  void* memory = unmanaged_allocate(bytes, alignment);
   if (memory == nullptr)
-    throw HeapExhausted("tricolor: mimalloc refused " + std::to_string(bytes) + " bytes for " + what);
+    throw HeapExhausted("tricolor: the allocator refused " + std::to_string(bytes) + " bytes for " + what);
   return memory;
 }
 
@@ -117,16 +117,16 @@ Heap::~Heap() {
   while (Span* span = large_spans_.pop()) {
     void* object = object_of_slot(span->base);
     if (const TypeInfo* type = header_of(object)->type; type != nullptr && type->destroy != nullptr) type->destroy(object);
-    mi_free(reinterpret_cast<void*>(span->base));
+    unmanaged_free(reinterpret_cast<void*>(span->base));
     span->~Span();
-    mi_free(span);
+    unmanaged_free(span);
   }
   while (arenas_ != nullptr) {
     Arena* arena = arenas_;
     arenas_ = arena->next;
     for (size_t i = 0; i < kSpansPerArena; ++i) arena->spans[i].~Span();
-    mi_free(arena->spans);
-    mi_free(reinterpret_cast<void*>(arena->base));
+    unmanaged_free(arena->spans);
+    unmanaged_free(reinterpret_cast<void*>(arena->base));
     delete arena;
   }
 }
@@ -136,15 +136,15 @@ Heap::~Heap() {
 // lock every refill, release and sweep of every thread waited for it.
 Arena* Heap::build_arena(bool huge_pages) {
   if (arena_build_hook_) [[unlikely]] arena_build_hook_();
-  auto base = reinterpret_cast<uintptr_t>(allocate_from_mimalloc(kArenaBytes, kHugePageBytes, "an arena"));
+  auto base = reinterpret_cast<uintptr_t>(allocate_unmanaged(kArenaBytes, kHugePageBytes, "an arena"));
   // mimalloc 2.0 cannot tell whether a block is fresh from the OS, and
   // mi_zalloc clears it by hand (1.3 s for 300 MB, measured); DONTNEED makes
   // the range zero at page-table cost instead (about 50 µs for 300 MB).
   release_pages(base, kArenaBytes);
   if (huge_pages) prefer_huge_pages(base, kArenaBytes);
-  auto* spans = static_cast<Span*>(mi_zalloc(sizeof(Span) * kSpansPerArena));
+  auto* spans = static_cast<Span*>(unmanaged_allocate_zeroed(sizeof(Span) * kSpansPerArena));
   if (spans == nullptr) {
-    mi_free(reinterpret_cast<void*>(base));
+    unmanaged_free(reinterpret_cast<void*>(base));
     throw HeapExhausted("tricolor: out of memory for span descriptors");
   }
   auto* arena = new Arena{base, spans, kSpansPerArena, 0, nullptr};
@@ -288,8 +288,8 @@ void Heap::free_arena_locked(Arena* arena) {
     }
   }
   for (size_t i = 0; i < kSpansPerArena; ++i) arena->spans[i].~Span();
-  mi_free(arena->spans);
-  mi_free(reinterpret_cast<void*>(arena->base));
+  unmanaged_free(arena->spans);
+  unmanaged_free(reinterpret_cast<void*>(arena->base));
   counters_.metadata_bytes -= sizeof(Span) * kSpansPerArena + sizeof(Arena);
   counters_.arena_bytes -= kArenaBytes;
   --counters_.arenas;
@@ -406,17 +406,17 @@ void Heap::uncount_allocated(size_t bytes) {
 
 uintptr_t Heap::allocate_large(size_t slot_bytes) {
   const size_t bytes = (slot_bytes + kSpanBytes - 1) & ~(kSpanBytes - 1);
-  const auto base = reinterpret_cast<uintptr_t>(allocate_from_mimalloc(bytes, kSpanBytes, "a large object"));
-  void* descriptor = mi_zalloc(sizeof(Span));
+  const auto base = reinterpret_cast<uintptr_t>(allocate_unmanaged(bytes, kSpanBytes, "a large object"));
+  void* descriptor = unmanaged_allocate_zeroed(sizeof(Span));
   if (descriptor == nullptr) {
-    mi_free(reinterpret_cast<void*>(base));
+    unmanaged_free(reinterpret_cast<void*>(base));
     throw HeapExhausted("tricolor: out of memory for a span descriptor");
   }
   // The object's memory and its descriptor may be what a sweep on another
-  // thread just freed (sweep_large). mimalloc orders that hand-over inside
-  // itself, where ThreadSanitizer cannot see it; so this thread first writes
-  // them after taking the heap lock, which the sweeper released after its
-  // last access to them. Zeroing after the span is published is safe: no
+  // thread just freed (sweep_large): this thread first writes them after
+  // taking the heap lock, which the sweeper released after its last access
+  // to them (so the order holds without relying on the allocator's own
+  // hand-over; see unmanaged_memory.h). Zeroing after the span is published is safe: no
   // one holds a pointer to the object yet, and no sweep can start before
   // this mutator's next safepoint.
   Span* span = nullptr;
@@ -477,8 +477,8 @@ void Heap::sweep_large(Span* span) {
     span->~Span();
   }
   freed_total_bytes_.fetch_add(bytes, std::memory_order_relaxed);
-  mi_free(reinterpret_cast<void*>(base));
-  mi_free(span);
+  unmanaged_free(reinterpret_cast<void*>(base));
+  unmanaged_free(span);
 }
 
 // ---------------------------------------------------------------- sweeping

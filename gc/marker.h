@@ -23,14 +23,13 @@
 // start, allocated slot) and a bad one stops the process naming the holder.
 #pragma once
 
-#include <mimalloc.h>
-
 #include <atomic>
 #include <mutex>
 #include <cstddef>
 #include <vector>
 
 #include "heap.h"
+#include "unmanaged_memory.h"
 #include "visitor.h"
 #include "work_queue.h"
 
@@ -41,7 +40,7 @@ struct PendingEphemeron {
   std::atomic<void*>* key_slot;
   std::atomic<void*>* value_slot;
 };
-using PendingEphemerons = std::vector<PendingEphemeron, mi_stl_allocator<PendingEphemeron>>;
+using PendingEphemerons = std::vector<PendingEphemeron, UnmanagedAllocator<PendingEphemeron>>;
 
 // Shared by all markers of one cycle.
 struct MarkShared {
@@ -57,7 +56,7 @@ struct MarkShared {
   // Weak slots met by any marker this cycle, cleared after the mark if their
   // target stayed white. Appended under weak_mutex; read once marking ended.
   std::mutex weak_mutex;
-  std::vector<std::atomic<void*>*, mi_stl_allocator<std::atomic<void*>*>> weak_slots;
+  std::vector<std::atomic<void*>*, UnmanagedAllocator<std::atomic<void*>*>> weak_slots;
   // Ephemerons whose key was white when a marker met them (under weak_mutex).
   // The mark is complete only when none of them has a marked key; those left
   // after it have dead keys, cleared with the weak slots.
@@ -140,7 +139,7 @@ class Marker final : public Visitor {
   size_t greyed_objects_ = 0;
   size_t traced_objects_ = 0;
   const TypeInfo* holder_ = nullptr;  // the object being traced, for messages
-  std::vector<std::atomic<void*>*, mi_stl_allocator<std::atomic<void*>*>> weak_slots_;
+  std::vector<std::atomic<void*>*, UnmanagedAllocator<std::atomic<void*>*>> weak_slots_;
   PendingEphemerons ephemerons_;
 };
 

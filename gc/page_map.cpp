@@ -1,16 +1,16 @@
 // page_map.cpp — leaf allocation for the page map (see page_map.h).
 #include "page_map.h"
 
-#include <mimalloc.h>
 
 #include <string>
 
 #include "errors.h"
+#include "unmanaged_memory.h"
 
 namespace tricolor::gc {
 
 PageMap::~PageMap() {
-  for (auto& entry : root_) mi_free(entry.load(std::memory_order_relaxed));
+  for (auto& entry : root_) unmanaged_free(entry.load(std::memory_order_relaxed));
 }
 
 size_t PageMap::assign(uintptr_t base, size_t bytes, Span* span) {
@@ -24,7 +24,7 @@ size_t PageMap::assign(uintptr_t base, size_t bytes, Span* span) {
     Leaf* leaf = slot.load(std::memory_order_relaxed);
     if (leaf == nullptr) {
       if (span == nullptr) continue;
-      leaf = static_cast<Leaf*>(mi_zalloc(sizeof(Leaf)));
+      leaf = static_cast<Leaf*>(unmanaged_allocate_zeroed(sizeof(Leaf)));
       if (leaf == nullptr) throw HeapExhausted("tricolor: out of memory for the page map");
       slot.store(leaf, std::memory_order_release);
       ++leaves_;

@@ -1,7 +1,6 @@
 // verifier.cpp — the independent reachability walk (see verifier.h).
 #include "verifier.h"
 
-#include <mimalloc.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -18,22 +17,23 @@
 #include "marker.h"
 #include "mutator.h"
 #include "roots.h"
+#include "unmanaged_memory.h"
 #include "visitor.h"
 
 namespace tricolor::gc {
 namespace {
 
 template <class K, class V>
-using MiMap = std::unordered_map<K, V, std::hash<K>, std::equal_to<K>, mi_stl_allocator<std::pair<const K, V>>>;
+using UnmanagedMap = std::unordered_map<K, V, std::hash<K>, std::equal_to<K>, UnmanagedAllocator<std::pair<const K, V>>>;
 
 template <class T>
-using MiSet = std::unordered_set<T, std::hash<T>, std::equal_to<T>, mi_stl_allocator<T>>;
+using UnmanagedSet = std::unordered_set<T, std::hash<T>, std::equal_to<T>, UnmanagedAllocator<T>>;
 
 // What verify_colours knows of the running mark.
 struct Colours {
-  MiSet<const void*> grey;                       // marked, fields not yet visited
-  MiSet<const void*> protected_white;            // reachable from grey / unscanned roots through white
-  MiSet<const std::atomic<void*>*> pending;      // value slots of pending ephemerons
+  UnmanagedSet<const void*> grey;                       // marked, fields not yet visited
+  UnmanagedSet<const void*> protected_white;            // reachable from grey / unscanned roots through white
+  UnmanagedSet<const std::atomic<void*>*> pending;      // value slots of pending ephemerons
 };
 
 class VerifyingVisitor final : public Visitor {
@@ -123,7 +123,7 @@ class VerifyingVisitor final : public Visitor {
     const size_t before = pending_.size();
     auto reached = std::partition(waiting_.begin(), waiting_.end(),
                                   [&](const WaitingEphemeron& e) { return parent_of_.count(e.key) == 0; });
-    std::vector<WaitingEphemeron, mi_stl_allocator<WaitingEphemeron>> now(reached, waiting_.end());
+    std::vector<WaitingEphemeron, UnmanagedAllocator<WaitingEphemeron>> now(reached, waiting_.end());
     waiting_.erase(reached, waiting_.end());
     for (const WaitingEphemeron& e : now) {
       current_ = e.holder;
@@ -177,9 +177,9 @@ class VerifyingVisitor final : public Visitor {
   const char* root_kind_ = "root";
   bool root_scanned_ = false;
   const void* current_ = nullptr;
-  MiMap<const void*, const void*> parent_of_;
-  std::vector<const void*, mi_stl_allocator<const void*>> pending_;
-  std::vector<WaitingEphemeron, mi_stl_allocator<WaitingEphemeron>> waiting_;
+  UnmanagedMap<const void*, const void*> parent_of_;
+  std::vector<const void*, UnmanagedAllocator<const void*>> pending_;
+  std::vector<WaitingEphemeron, UnmanagedAllocator<WaitingEphemeron>> waiting_;
 };
 
 VerifyResult walk_from_roots(Collector& collector, bool expect_marked) {
@@ -200,7 +200,7 @@ VerifyResult walk_from_roots(Collector& collector, bool expect_marked) {
 // the grey ones and from the roots not yet scanned.
 class ProtectedWhite final : public Visitor {
  public:
-  ProtectedWhite(Heap& heap, MiSet<const void*>& out) : heap_(heap), out_(out) {}
+  ProtectedWhite(Heap& heap, UnmanagedSet<const void*>& out) : heap_(heap), out_(out) {}
   void from_grey(const void* grey) {
     const TypeInfo* type = heap_.type_of(grey);
     if (type->trace != nullptr) type->trace(grey, *this);
@@ -233,8 +233,8 @@ class ProtectedWhite final : public Visitor {
     }
   }
   Heap& heap_;
-  MiSet<const void*>& out_;
-  std::vector<const void*, mi_stl_allocator<const void*>> pending_;
+  UnmanagedSet<const void*>& out_;
+  std::vector<const void*, UnmanagedAllocator<const void*>> pending_;
 };
 
 // A Visitor that hands each root to a function.

@@ -1,13 +1,13 @@
 // work_queue.cpp — the lock-free packet lists (see work_queue.h).
 #include "work_queue.h"
 
-#include <mimalloc.h>
 
 #include <algorithm>
 #include <new>
 #include <vector>
 
 #include "errors.h"
+#include "unmanaged_memory.h"
 
 namespace tricolor::gc {
 namespace {
@@ -47,7 +47,7 @@ MarkQueue::~MarkQueue() {
   while (chunk != nullptr) {
     Chunk* older = chunk->older;
     chunk->~Chunk();
-    mi_free(chunk);
+    unmanaged_free(chunk);
     chunk = older;
   }
 }
@@ -67,7 +67,7 @@ void MarkQueue::replenish_empty() {
 
 // A new packet, every byte written (Chunk{} zero-fills it) by the caller.
 WorkPacket* MarkQueue::allocate_packet() {
-  void* memory = mi_malloc(sizeof(Chunk));
+  void* memory = unmanaged_allocate(sizeof(Chunk), alignof(Chunk));
   if (memory == nullptr) throw HeapExhausted("tricolor: out of memory for mark work packets");
   auto* chunk = new (memory) Chunk{};
   auto* head = all_.load(std::memory_order_relaxed);

@@ -24,7 +24,6 @@
 //    bounded units; a table with no pointer slots is never scanned.
 #pragma once
 
-#include <mimalloc.h>
 
 #include <algorithm>
 #include <atomic>
@@ -35,6 +34,7 @@
 #include <vector>
 
 #include "../gc/errors.h"
+#include "../gc/unmanaged_memory.h"
 #include "../gc/visitor.h"
 #include "map_stats.h"
 #include "slot_traits.h"
@@ -116,7 +116,7 @@ class Table {
   Table(const Table&) = delete;
   Table& operator=(const Table&) = delete;
   ~Table() {
-    for (void* chunk : overflow_chunks_) mi_free(chunk);
+    for (void* chunk : overflow_chunks_) gc::unmanaged_free(chunk);
   }
 
   uint8_t log2_buckets() const { return log2_buckets_; }
@@ -135,7 +135,7 @@ class Table {
     std::lock_guard lock(overflow_mutex_);
     if (chunk_left_ == 0) {
       const size_t buckets = std::clamp<size_t>(bucket_count() / 16, 1, 64);
-      void* chunk = mi_zalloc_aligned(buckets * sizeof(BucketT), alignof(BucketT));
+      void* chunk = gc::unmanaged_allocate_zeroed(buckets * sizeof(BucketT), alignof(BucketT));
       if (chunk == nullptr) throw HeapExhausted("tricolor: out of memory for a map's overflow buckets");
       overflow_chunks_.push_back(chunk);
       chunk_next_ = static_cast<BucketT*>(chunk);

@@ -336,6 +336,11 @@ struct Totals {
   uint64_t writes_while_growing_and_marking = 0;
   uint64_t growths_seen = 0;    // writes that left the map growing after one that did not
   uint64_t max_size = 0;
+  // How many forced collections, clears and reserves the profiles' rates
+  // made likely (ops × rate, summed over rounds); set by the test's loop.
+  double expected_collections = 0;
+  double expected_clears = 0;
+  double expected_reserves = 0;
 };
 
 template <class Kind, class Source>
