@@ -29,6 +29,18 @@ using UnmanagedMap = std::unordered_map<K, V, std::hash<K>, std::equal_to<K>, Un
 template <class T>
 using UnmanagedSet = std::unordered_set<T, std::hash<T>, std::equal_to<T>, UnmanagedAllocator<T>>;
 
+// The mark bit of `object`, which must lie in the managed heap.
+bool is_marked_in(const Heap& heap, const void* object) {
+  Span* span = heap.span_of(object);
+  if (span == nullptr) [[unlikely]] {
+    char address[32];
+    std::snprintf(address, sizeof address, "%p", object);
+    fatal(std::string("verifier: object ") + address + " is outside the managed heap");
+  }
+  span->acquire_geometry();
+  return span->is_marked(span->slot_index(object));
+}
+
 // What verify_colours knows of the running mark.
 struct Colours {
   UnmanagedSet<const void*> grey;                       // marked, fields not yet visited
@@ -92,11 +104,7 @@ class VerifyingVisitor final : public Visitor {
   }
 
  private:
-  bool is_marked(const void* object) const {
-    Span* span = heap_.span_of(object);
-    span->acquire_geometry();
-    return span->is_marked(span->slot_index(object));
-  }
+  bool is_marked(const void* object) const { return is_marked_in(heap_, object); }
   bool is_black(const void* object) const { return is_marked(object) && colours_->grey.count(object) == 0; }
 
   // The edge current_ → object, or root → object (current_ null).
@@ -212,9 +220,7 @@ class ProtectedWhite final : public Visitor {
   }
   void visit_object(const void* object) override {
     if (object == nullptr) return;
-    Span* span = heap_.span_of(object);
-    span->acquire_geometry();
-    if (span->is_marked(span->slot_index(object))) return;
+    if (is_marked_in(heap_, object)) return;
     if (out_.insert(object).second) pending_.push_back(object);
   }
   void visit_weak_slot(std::atomic<void*>*) override {}

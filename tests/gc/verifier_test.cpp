@@ -65,3 +65,30 @@ TEST_CASE("a lost object stops the process with the path to it") {
   CHECK(stderr_text.find("Persistent -> ") != std::string::npos);
   CHECK(stderr_text.find("Sneaky") != std::string::npos);
 }
+
+namespace {
+alignas(16) unsigned char outside_the_heap[64];
+struct Stray {  // shows the verifier (not the marker) a pointer the heap never gave out
+  static inline int traces = 0;
+  void trace(Visitor& v) const {
+    if (traces++ > 0) v.visit_object(outside_the_heap);
+  }
+};
+}  // namespace
+
+TEST_CASE("a pointer outside the heap stops the verifier with its address and path") {
+  const test::ChildOutcome outcome = test::run_in_child([] {
+    Options options = test::quiet_options();
+    options.verify = true;
+    Runtime rt{options};
+    MutatorScope m(rt);
+    Persistent<Stray> root{make<Stray>(m)};
+    rt.collect();
+  });
+  const std::string& stderr_text = outcome.stderr_text;
+  CAPTURE(stderr_text);
+  CHECK(outcome.aborted);
+  CHECK(stderr_text.find("verifier: object 0x") != std::string::npos);
+  CHECK(stderr_text.find("is outside the managed heap") != std::string::npos);
+  CHECK(stderr_text.find("Persistent -> ") != std::string::npos);
+}
