@@ -38,11 +38,15 @@ TEST_CASE("the verifier walks every reachable object of a sound heap") {
 }
 
 namespace {
-struct Sneaky {  // hides its child from the first trace (the marker's)
+alignas(16) unsigned char outside_the_heap[64];
+struct Sneaky {  // hides its child (or a stray pointer) from the first trace (the marker's)
   static inline int traces = 0;
+  static inline const void* stray = nullptr;  // shown to the later traces instead of the child
   Member<test::Node> child;
   void trace(Visitor& v) const {
-    if (traces++ > 0) v.visit(child);
+    if (traces++ == 0) return;
+    if (stray != nullptr) v.visit_object(stray);
+    else v.visit(child);
   }
 };
 }  // namespace
@@ -66,23 +70,14 @@ TEST_CASE("a lost object stops the process with the path to it") {
   CHECK(stderr_text.find("Sneaky") != std::string::npos);
 }
 
-namespace {
-alignas(16) unsigned char outside_the_heap[64];
-struct Stray {  // shows the verifier (not the marker) a pointer the heap never gave out
-  static inline int traces = 0;
-  void trace(Visitor& v) const {
-    if (traces++ > 0) v.visit_object(outside_the_heap);
-  }
-};
-}  // namespace
-
 TEST_CASE("a pointer outside the heap stops the verifier with its address and path") {
   const test::ChildOutcome outcome = test::run_in_child([] {
     Options options = test::quiet_options();
     options.verify = true;
     Runtime rt{options};
     MutatorScope m(rt);
-    Persistent<Stray> root{make<Stray>(m)};
+    Sneaky::stray = outside_the_heap;  // a pointer the heap never gave out (in the child only)
+    Persistent<Sneaky> root{make<Sneaky>(m)};
     rt.collect();
   });
   const std::string& stderr_text = outcome.stderr_text;
