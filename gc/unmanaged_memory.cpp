@@ -1,4 +1,4 @@
-// unmanaged_memory.cpp — mimalloc, or the C library under ASan and TSan
+// unmanaged_memory.cpp — mimalloc, or the C library under ThreadSanitizer
 // (see unmanaged_memory.h for why).
 #include "unmanaged_memory.h"
 
@@ -6,11 +6,11 @@
 #include <cstring>
 
 #if defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#if __has_feature(thread_sanitizer)
 #define TRICOLOR_LIBC_ALLOCATOR 1
 #endif
 #endif
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#if defined(__SANITIZE_THREAD__)
 #define TRICOLOR_LIBC_ALLOCATOR 1
 #endif
 

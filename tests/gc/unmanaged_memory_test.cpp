@@ -1,7 +1,7 @@
 // The collector's own memory (gc/unmanaged_memory.h): alignment and zeroing
 // as asked, and a block one thread frees handed to another. Under
 // ThreadSanitizer that hand-over must not read as a race: with Debian's
-// mimalloc (not instrumented) it does, which is why sanitizer builds take the
+// mimalloc (not instrumented) it does, which is why the TSan build takes the
 // memory from the C library.
 #include <doctest/doctest.h>
 
@@ -23,7 +23,7 @@ TEST_CASE("unmanaged memory: the alignment asked for, from 8 bytes to a huge pag
     void* memory = unmanaged_allocate(3 * alignment + 40, alignment);
     REQUIRE(memory != nullptr);
     CHECK(reinterpret_cast<uintptr_t>(memory) % alignment == 0);
-    std::memset(memory, 0xAB, 3 * alignment + 40);  // all of it is ours (ASan checks the end)
+    std::memset(memory, 0xAB, 3 * alignment + 40);  // all of it is ours
     unmanaged_free(memory);
   }
   unmanaged_free(nullptr);  // ignored
@@ -58,7 +58,7 @@ TEST_CASE("unmanaged memory: a container on it holds what was put in") {
 // The pattern of a sweep and a map's overflow chunk: the owner allocates and
 // writes a block, another thread reads it and frees it with no further
 // synchronization, the owner allocates again (getting freed blocks back)
-// and writes into it. A sanitizer that cannot see the allocator reports the last
+// and writes into it. ThreadSanitizer, if it cannot see the allocator, reports the last
 // write against the other thread's read (halt_on_error stops the test).
 TEST_CASE("unmanaged memory: a block freed on one thread and reused on another is not a race") {
   constexpr int kRounds = 2000;
