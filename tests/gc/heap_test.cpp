@@ -192,8 +192,9 @@ TEST_CASE("a large object's 2 MiB-aligned memory is marked for transparent huge 
   const std::string flags = vm_flags_of(reinterpret_cast<void*>(aligned));
   CAPTURE(flags);
   CHECK(flags.find(" hg") != std::string::npos);  // MADV_HUGEPAGE
-  void* small = make<Raw>(m, AdditionalBytes{64 << 10});  // memset, not madvised: never marked
-  CHECK(vm_flags_of(small).find(" hg") == std::string::npos);
+  // No check that a small one is unmarked: one under 2 MiB holds no aligned
+  // huge page to mark, and mimalloc may hand it memory an earlier case marked
+  // and freed (the ASan run of a87a594 found a 64 KiB object there).
 }
 
 namespace {
