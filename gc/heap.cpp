@@ -368,6 +368,8 @@ Span* Heap::acquire_span(uint16_t cls) {
 void Heap::release_span(Span* span) { release_spans(&span, 1); }
 
 void Heap::release_spans(Span* const* spans, size_t count) {
+  if (count == 0) return;  // an empty cache flushed at the end of a mark: no lock
+  if (count > kNumSpanClasses) fatal("Heap::release_spans: more spans than span classes");
   // What each span has left is read before the lock (the caller owns the
   // spans): under it, only the lists change.
   size_t unused_bytes = 0;
@@ -415,10 +417,10 @@ uintptr_t Heap::allocate_large(size_t slot_bytes) {
   // The object's memory and its descriptor may be what a sweep on another
   // thread just freed (sweep_large): this thread first writes them after
   // taking the heap lock, which the sweeper released after its last access
-  // to them (so the order holds without relying on the allocator's own
-  // hand-over; see unmanaged_memory.h). Zeroing after the span is published is safe: no
-  // one holds a pointer to the object yet, and no sweep can start before
-  // this mutator's next safepoint.
+  // to them, so the order holds without relying on the allocator's own
+  // hand-over (see unmanaged_memory.h). Zeroing after the span is published
+  // is safe: no one holds a pointer to the object yet, and no sweep can
+  // start before this mutator's next safepoint.
   Span* span = nullptr;
   {
     std::lock_guard lock(mutex_);

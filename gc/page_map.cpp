@@ -1,7 +1,6 @@
 // page_map.cpp — leaf allocation for the page map (see page_map.h).
 #include "page_map.h"
 
-
 #include <string>
 
 #include "errors.h"

@@ -1,7 +1,6 @@
 // verifier.cpp — the independent reachability walk (see verifier.h).
 #include "verifier.h"
 
-
 #include <algorithm>
 #include <cstdio>
 #include <functional>

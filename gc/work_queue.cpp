@@ -1,7 +1,6 @@
 // work_queue.cpp — the lock-free packet lists (see work_queue.h).
 #include "work_queue.h"
 
-
 #include <algorithm>
 #include <new>
 #include <vector>

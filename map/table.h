@@ -24,7 +24,6 @@
 //    bounded units; a table with no pointer slots is never scanned.
 #pragma once
 
-
 #include <algorithm>
 #include <atomic>
 #include <cstddef>

@@ -49,18 +49,26 @@ struct Sneaky {  // hides its child (or a stray pointer) from the first trace (t
     else v.visit(child);
   }
 };
-}  // namespace
 
-TEST_CASE("a lost object stops the process with the path to it") {
-  const test::ChildOutcome outcome = test::run_in_child([] {
+// In a child process: a verified collection over one Sneaky root (a stray
+// pointer shown instead of its child when `stray` is set). Returns how the
+// child ended, with its stderr captured for the checks.
+test::ChildOutcome collect_sneaky_in_child(const void* stray) {
+  return test::run_in_child([stray] {
     Options options = test::quiet_options();
     options.verify = true;
     Runtime rt{options};
     MutatorScope m(rt);
+    Sneaky::stray = stray;  // in the child only
     Persistent<Sneaky> root{make<Sneaky>(m)};
     root->child = make<test::Node>(m, 1);
-    rt.collect();  // the marker misses the child; the verifier finds it
+    rt.collect();  // the marker misses what Sneaky hides; the verifier finds it
   });
+}
+}  // namespace
+
+TEST_CASE("a lost object stops the process with the path to it") {
+  const test::ChildOutcome outcome = collect_sneaky_in_child(nullptr);
   const std::string& stderr_text = outcome.stderr_text;
   CAPTURE(stderr_text);
   CHECK(outcome.aborted);
@@ -71,15 +79,7 @@ TEST_CASE("a lost object stops the process with the path to it") {
 }
 
 TEST_CASE("a pointer outside the heap stops the verifier with its address and path") {
-  const test::ChildOutcome outcome = test::run_in_child([] {
-    Options options = test::quiet_options();
-    options.verify = true;
-    Runtime rt{options};
-    MutatorScope m(rt);
-    Sneaky::stray = outside_the_heap;  // a pointer the heap never gave out (in the child only)
-    Persistent<Sneaky> root{make<Sneaky>(m)};
-    rt.collect();
-  });
+  const test::ChildOutcome outcome = collect_sneaky_in_child(outside_the_heap);  // never given out by the heap
   const std::string& stderr_text = outcome.stderr_text;
   CAPTURE(stderr_text);
   CHECK(outcome.aborted);
